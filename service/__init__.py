@@ -1,0 +1,1 @@
+"""Kommentera: a self-hosted comment moderation service."""

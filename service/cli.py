@@ -1,0 +1,133 @@
+"""The `kommentera` command: serve, migrate and tokens, built on Flask's click group so
+every command runs against a fully configured app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+from gunicorn.app.base import BaseApplication
+
+from service import db
+from service.app import create_app
+from service.config import Settings
+from service.errors import ConfigError
+from service.models import Role
+from service.moderators import TokenNameError, create_token, list_moderators, revoke_token
+
+
+def _create_app_from_env() -> Flask:
+    try:
+        return create_app(Settings.from_env())
+    except ConfigError as error:
+        raise click.ClickException(f"configuration error: {error}") from None
+
+
+cli = FlaskGroup(
+    name="kommentera",
+    create_app=_create_app_from_env,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+    help="Kommentera: self-hosted comment moderation.",
+)
+
+
+def _settings() -> Settings:
+    return current_app.extensions["kommentera.settings"]
+
+
+@cli.command("migrate")
+def migrate_command() -> None:
+    """Apply pending database migrations."""
+    db.upgrade(db.database().engine)
+    click.echo("database is at the latest migration", err=True)
+
+
+class _Gunicorn(BaseApplication):
+    """Runs the app under gunicorn; each worker builds its own app (and engine) after fork."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return create_app(Settings.from_env())
+
+
+@cli.command("serve")
+@click.option("--host", help="Address to bind (default KOMMENTERA_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port to bind (default KOMMENTERA_PORT or 8000).")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default 2).")
+def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
+    """Apply pending migrations, then serve with gunicorn."""
+    settings = _settings()
+    database = db.database()
+    db.upgrade(database.engine)
+    database.engine.dispose()  # no connection may cross the fork into workers
+    _Gunicorn(
+        {
+            "bind": f"{host or settings.host}:{port or settings.port}",
+            "workers": workers or settings.workers,
+            "worker_class": "sync",
+            "graceful_timeout": 30,
+            "timeout": 30,
+            "accesslog": None,
+        }
+    ).run()
+
+
+@cli.group("tokens")
+def tokens_group() -> None:
+    """Create, list and revoke moderator API tokens."""
+
+
+@tokens_group.command("create")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.MODERATOR.value,
+    show_default=True,
+)
+def tokens_create(name: str, role: str) -> None:
+    """Create a token; prints only the token (it is stored as a hash and shown once)."""
+    with db.session_scope(db.database().sessions) as session:
+        try:
+            token = create_token(session, name, Role(role))
+        except TokenNameError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(token)
+
+
+@tokens_group.command("list")
+def tokens_list() -> None:
+    """List token names, roles and whether they are active (never the tokens)."""
+    with db.session_scope(db.database().sessions, write=False) as session:
+        for moderator in list_moderators(session):
+            state = "revoked" if moderator.revoked_at else "active"
+            created = moderator.created_at.isoformat(timespec="seconds")
+            click.echo(f"{moderator.name}\t{moderator.role}\t{state}\t{created}")
+
+
+@tokens_group.command("revoke")
+@click.argument("name")
+def tokens_revoke(name: str) -> None:
+    """Revoke the active token with this name."""
+    with db.session_scope(db.database().sessions) as session:
+        try:
+            revoke_token(session, name)
+        except TokenNameError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"revoked {name}", err=True)
+
+
+def main() -> None:
+    cli.main(prog_name="kommentera")

@@ -1,0 +1,1 @@
+"""The comment domain: validation, sanitizing, submission, review and queries (no Flask)."""

@@ -1,0 +1,123 @@
+"""Moderators' changes: status, body edits, bulk changes and permanent deletion. Each
+change writes its audit event and refreshes the thread's public state in the caller's
+transaction, so the log and the public view never disagree with the comment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.comments.queries import any_comment
+from service.comments.threads import refresh_public_state
+from service.comments.validation import validate_body
+from service.errors import VersionConflictError
+from service.models import Comment, CommentStatus, EventAction, ModerationEvent
+
+MAX_BULK_IDS = 500
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    updated: list[int]
+    not_found: list[int]
+
+
+def _event(
+    comment: Comment, actor: str, action: EventAction, **fields: Any
+) -> ModerationEvent:
+    return ModerationEvent(
+        comment_id=comment.id, post_id=comment.thread.post_id, actor=actor, action=action, **fields
+    )
+
+
+def _check_version(comment: Comment, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != comment.version:
+        raise VersionConflictError(comment.version)
+
+
+def _set_status(session: Session, comment: Comment, status: CommentStatus, actor: str) -> bool:
+    if comment.status is status:
+        return False
+    session.add(
+        _event(
+            comment,
+            actor,
+            EventAction.STATUS_CHANGED,
+            from_status=comment.status,
+            to_status=status,
+        )
+    )
+    comment.status = status
+    return True
+
+
+def update_comment(
+    session: Session,
+    comment_id: int,
+    *,
+    actor: str,
+    status: CommentStatus | None = None,
+    body: Any = None,
+    expected_version: int | None = None,
+) -> Comment:
+    """Change a comment's status and/or body; raises VersionConflictError on a stale
+    expected_version, InvalidFieldsError on a bad body, NotFoundError."""
+    new_body = validate_body(body) if body is not None else None
+    comment = any_comment(session, comment_id)
+    _check_version(comment, expected_version)
+    changed = False
+    if new_body is not None and new_body[1] != comment.body_html:
+        session.add(
+            _event(comment, actor, EventAction.BODY_EDITED, from_status=comment.status,
+                   to_status=comment.status)
+        )
+        comment.body_source, comment.body_html = new_body
+        changed = True
+    if status is not None:
+        changed = _set_status(session, comment, status, actor) or changed
+    if changed:
+        refresh_public_state(session, {comment.thread_id})
+    return comment
+
+
+def bulk_set_status(
+    session: Session, comment_ids: Sequence[int], status: CommentStatus, *, actor: str
+) -> BulkResult:
+    wanted = list(dict.fromkeys(comment_ids))
+    comments = session.scalars(select(Comment).where(Comment.id.in_(wanted))).all()
+    found = {comment.id: comment for comment in comments}
+    changed_threads = {
+        comment.thread_id for comment in comments if _set_status(session, comment, status, actor)
+    }
+    if changed_threads:
+        refresh_public_state(session, changed_threads)
+    return BulkResult(
+        updated=[cid for cid in wanted if cid in found],
+        not_found=[cid for cid in wanted if cid not in found],
+    )
+
+
+def delete_comment(
+    session: Session, comment_id: int, *, actor: str, expected_version: int | None = None
+) -> None:
+    """Delete permanently. Replies move up to the deleted comment's parent, as WordPress
+    does, so a thread keeps its shape."""
+    comment = any_comment(session, comment_id)
+    _check_version(comment, expected_version)
+    session.execute(
+        update(Comment)
+        .where(Comment.parent_id == comment.id)
+        .values(parent_id=comment.parent_id)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        _event(comment, actor, EventAction.DELETED, from_status=comment.status,
+               detail={"name": comment.name})
+    )
+    thread_id = comment.thread_id
+    session.delete(comment)
+    refresh_public_state(session, {thread_id})

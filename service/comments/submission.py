@@ -1,0 +1,78 @@
+"""Submitting a comment: validate, sanitize, decide its first status and store it together
+with its audit event, in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.comments.threads import get_or_create_thread, refresh_public_state
+from service.comments.validation import clean_user_agent, validate_comment
+from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread
+
+SUBMISSION_ACTOR = "submission"
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Who sent the request, as seen by the HTTP layer; stored for moderators only."""
+
+    ip: str | None
+    user_agent: str | None
+
+
+def _approved_parent_exists(session: Session) -> Any:
+    def exists(post_id: str, parent_id: int) -> bool:
+        found = session.scalar(
+            select(Comment.id)
+            .join(Thread)
+            .where(
+                Comment.id == parent_id,
+                Thread.post_id == post_id,
+                Comment.status == CommentStatus.APPROVED,
+            )
+        )
+        return found is not None
+
+    return exists
+
+
+def submit_comment(session: Session, raw: Mapping[str, Any], client: ClientInfo) -> Comment:
+    """Validate and store a new comment; raises InvalidFieldsError with every field error."""
+    draft = validate_comment(raw, parent_exists=_approved_parent_exists(session))
+    status = CommentStatus.PENDING
+    reasons = [{"rule": "review", "detail": "every comment is reviewed before publishing"}]
+
+    thread = get_or_create_thread(session, draft.post_id)
+    comment = Comment(
+        thread=thread,
+        parent_id=draft.parent_id,
+        status=status,
+        name=draft.name,
+        email=draft.email,
+        url=draft.url,
+        body_source=draft.body_source,
+        body_html=draft.body_html,
+        ip=client.ip,
+        user_agent=clean_user_agent(client.user_agent),
+        reasons=reasons,
+    )
+    session.add(comment)
+    session.flush()
+    session.add(
+        ModerationEvent(
+            comment_id=comment.id,
+            post_id=thread.post_id,
+            actor=SUBMISSION_ACTOR,
+            action=EventAction.CREATED,
+            to_status=status,
+            detail={"reasons": reasons},
+        )
+    )
+    if status is CommentStatus.APPROVED:
+        refresh_public_state(session, {thread.id})
+    return comment

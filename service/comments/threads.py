@@ -1,0 +1,51 @@
+"""Threads: created on first comment, and their derived public state (approved count and
+the version that public ETags are made of), refreshed in the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from service.models import Comment, CommentStatus, Thread
+
+
+def get_or_create_thread(session: Session, post_id: str) -> Thread:
+    """Find the post's thread or create it; safe when two first comments race."""
+    thread = session.scalar(select(Thread).where(Thread.post_id == post_id))
+    if thread is not None:
+        return thread
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Thread).values(post_id=post_id).on_conflict_do_nothing(index_elements=["post_id"])
+    )
+    return session.scalars(select(Thread).where(Thread.post_id == post_id)).one()
+
+
+def find_thread(session: Session, post_id: str) -> Thread | None:
+    return session.scalar(select(Thread).where(Thread.post_id == post_id))
+
+
+def refresh_public_state(session: Session, thread_ids: set[int]) -> None:
+    """Recount approved comments and bump the public version of each thread.
+
+    Recounting (rather than incrementing) keeps the counter right whatever changed.
+    """
+    session.flush()
+    for thread_id in thread_ids:
+        approved = (
+            select(func.count())
+            .select_from(Comment)
+            .where(Comment.thread_id == thread_id, Comment.status == CommentStatus.APPROVED)
+            .scalar_subquery()
+        )
+        session.execute(
+            update(Thread)
+            .where(Thread.id == thread_id)
+            .values(approved_count=approved, public_version=Thread.public_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    for thread in [obj for obj in session.identity_map.values() if isinstance(obj, Thread)]:
+        if thread.id in thread_ids:
+            session.expire(thread, ["approved_count", "public_version"])

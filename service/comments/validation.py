@@ -1,0 +1,205 @@
+"""Validate a submitted comment at the edge into an immutable CommentDraft, collecting
+every field error at once. Limits follow WordPress and are counted in UTF-8 bytes."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+from service.comments.sanitize import sanitize_html, visible_text
+from service.errors import FieldError, InvalidFieldsError
+
+MAX_POST_ID_CHARS = 200
+MAX_BYTES = {"name": 245, "email": 100, "url": 200, "body": 65_525}
+MAX_USER_AGENT_CHARS = 254
+# Categories removed from free text: controls (Cc, minus tab and newline, kept below) and
+# lone surrogates (Cs), which JSON can carry but no database can store as UTF-8.
+_REMOVED_CATEGORIES = frozenset({"Cc", "Cs"})
+_KEPT_CONTROLS = frozenset("\t\n")
+
+ParentLookup = Callable[[str, int], bool]
+
+
+@dataclass(frozen=True)
+class CommentDraft:
+    """A submission that passed validation; body_html is already sanitized."""
+
+    post_id: str
+    name: str
+    email: str
+    url: str | None
+    body_source: str
+    body_html: str
+    parent_id: int | None
+
+
+def clean_text(value: str) -> str:
+    """Normalize newlines, drop control characters except tab/newline, and trim."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(
+        char
+        for char in value
+        if char in _KEPT_CONTROLS or unicodedata.category(char) not in _REMOVED_CATEGORIES
+    ).strip()
+
+
+def clean_user_agent(value: str | None) -> str | None:
+    if not value:
+        return None
+    return clean_text(value).replace("\n", " ").replace("\t", " ")[:MAX_USER_AGENT_CHARS] or None
+
+
+class _Checker:
+    """Collects errors while reading fields, so the caller sees all of them at once."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.errors: list[FieldError] = []
+
+    def fail(self, field: str, code: str, **params: Any) -> None:
+        self.errors.append(FieldError(field, code, params))
+
+    def text(self, field: str, *, required: bool) -> str | None:
+        value = self.raw.get(field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.fail(field, "required")
+            return None
+        if not isinstance(value, str):
+            self.fail(field, "invalid_type", expected="string")
+            return None
+        value = clean_text(value)
+        if not value:
+            if required:
+                self.fail(field, "required")
+            return None
+        limit = MAX_BYTES[field]
+        if len(value.encode("utf-8")) > limit:
+            self.fail(field, "too_long", max_bytes=limit)
+            return None
+        return value
+
+    def post_id(self) -> str | None:
+        value = self.raw.get("post_id")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.fail("post_id", "required")
+            return None
+        if not isinstance(value, str):
+            self.fail("post_id", "invalid_type", expected="string")
+            return None
+        return self.check_post_id(value)
+
+    def check_post_id(self, value: str) -> str | None:
+        if len(value) > MAX_POST_ID_CHARS:
+            self.fail("post_id", "too_long", max_chars=MAX_POST_ID_CHARS)
+            return None
+        if any(unicodedata.category(char) in _REMOVED_CATEGORIES for char in value):
+            self.fail("post_id", "invalid_characters")
+            return None
+        return value
+
+    def email(self) -> str | None:
+        value = self.text("email", required=True)
+        if value is None:
+            return None
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError:
+            self.fail("email", "invalid_email")
+            return None
+
+    def url(self) -> str | None:
+        value = self.text("url", required=False)
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme.lower() not in ("http", "https")
+            or not parts.hostname
+            or any(char.isspace() for char in value)
+        ):
+            self.fail("url", "invalid_url")
+            return None
+        return value
+
+    def body(self) -> tuple[str, str] | None:
+        source = self.text("body", required=True)
+        if source is None:
+            return None
+        html = sanitize_html(source)
+        if not visible_text(html):
+            self.fail("body", "empty")
+            return None
+        return source, html
+
+    def parent_id(self, post_id: str | None, parent_exists: ParentLookup) -> int | None:
+        value = self.raw.get("parent_id")
+        if value is None or value == "" or value == 0:
+            return None
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)  # HTML forms send numbers as text
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail("parent_id", "invalid_type", expected="integer")
+            return None
+        if value < 1 or (post_id is not None and not parent_exists(post_id, value)):
+            self.fail("parent_id", "parent_not_found")
+            return None
+        return value
+
+
+def validate_comment(raw: Mapping[str, Any], parent_exists: ParentLookup) -> CommentDraft:
+    """Turn a decoded JSON object or form into a CommentDraft or raise InvalidFieldsError.
+
+    parent_exists(post_id, parent_id) answers whether the parent may be replied to; the
+    caller owns that database question so this module stays pure.
+    """
+    check = _Checker(raw)
+    post_id = check.post_id()
+    name = check.text("name", required=True)
+    email = check.email()
+    url = check.url()
+    body = check.body()
+    parent_id = check.parent_id(post_id, parent_exists)
+    if check.errors:
+        raise InvalidFieldsError(check.errors)
+    assert post_id is not None and name is not None and email is not None and body is not None
+    return CommentDraft(
+        post_id=post_id,
+        name=name,
+        email=email,
+        url=url,
+        body_source=body[0],
+        body_html=body[1],
+        parent_id=parent_id,
+    )
+
+
+def validate_post_id(value: str | None) -> str:
+    """Check a post_id given in a query string."""
+    check = _Checker({"post_id": value})
+    post_id = check.post_id()
+    if check.errors:
+        raise InvalidFieldsError(check.errors)
+    assert post_id is not None
+    return post_id
+
+
+def validate_body(value: Any) -> tuple[str, str]:
+    """Check a moderator's edited body; returns (source, sanitized html)."""
+    check = _Checker({"body": value})
+    body = check.body()
+    if check.errors:
+        raise InvalidFieldsError(check.errors)
+    assert body is not None
+    return body

@@ -1,0 +1,144 @@
+"""The one place that talks to the database engine: engine set-up, a session per request,
+session_scope() for the CLI, and Alembic migrations configured in code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app, g, request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.config import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Execution option a unit of work sets when it will write; SQLite then takes the write
+# lock up front (BEGIN IMMEDIATE) so two workers never deadlock upgrading read locks.
+WRITE_OPTION = "kommentera_write"
+
+
+def create_db_engine(settings: Settings) -> Engine:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(settings)
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        # Error messages and logs must never carry bound values (e-mail addresses, IPs).
+        hide_parameters=True,
+    )
+
+
+def _sqlite_engine(settings: Settings) -> Engine:
+    url = make_url(settings.database_url)
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+        hide_parameters=True,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, emit BEGIN (see the "begin" hook below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across process crashes in WAL mode; only an OS crash or power
+        # loss can drop the last commits, never corrupt the file.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer (must come before its first query)."""
+    session.connection(execution_options={WRITE_OPTION: True})
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+    """A unit of work outside a request (CLI, worker): commit on success, else roll back."""
+    with factory() as session:
+        if write:
+            begin_write(session)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every pending migration (safe to run from several instances at once)."""
+    command.upgrade(_alembic_config(engine), "head")
+
+
+def schema_is_current(engine: Engine) -> bool:
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    engine = create_db_engine(settings)
+    app.extensions["kommentera.db"] = Database(engine, make_session_factory(engine))
+
+    @app.teardown_appcontext
+    def _close_session(_error: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()  # rolls back anything the view did not commit
+
+
+def database(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["kommentera.db"]
+
+
+def request_session() -> Session:
+    """The request's one session; unsafe methods start it as a writer."""
+    if "db_session" not in g:
+        session = database().sessions()
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            begin_write(session)
+        g.db_session = session
+    return g.db_session

@@ -1,0 +1,67 @@
+"""Moderator API tokens: created once and shown once, stored only as a SHA-256 hash,
+checked in constant time, revocable by name."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.errors import KommenteraError
+from service.models import Moderator, Role, utcnow
+
+TOKEN_PREFIX = "kmt_"
+MAX_NAME_CHARS = 100
+
+
+class TokenNameError(KommenteraError):
+    """The token name is taken, unknown or malformed."""
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, name: str, role: Role = Role.MODERATOR) -> str:
+    """Store a new moderator and return the token (the only time it exists in clear)."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
+        raise TokenNameError(f"a token name is 1–{MAX_NAME_CHARS} printable characters")
+    if session.scalar(select(Moderator.id).where(Moderator.name == name)) is not None:
+        raise TokenNameError(f"a token named {name!r} exists already")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(Moderator(name=name, role=role, token_hash=_hash(token)))
+    session.flush()
+    return token
+
+
+def list_moderators(session: Session) -> Sequence[Moderator]:
+    return session.scalars(select(Moderator).order_by(Moderator.name)).all()
+
+
+def revoke_token(session: Session, name: str) -> None:
+    moderator = session.scalar(
+        select(Moderator).where(Moderator.name == name, Moderator.revoked_at.is_(None))
+    )
+    if moderator is None:
+        raise TokenNameError(f"no active token named {name!r}")
+    moderator.revoked_at = utcnow()
+
+
+def authenticate(session: Session, token: str) -> Moderator | None:
+    """The active moderator holding this token, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    presented = _hash(token)
+    moderator = session.scalar(select(Moderator).where(Moderator.token_hash == presented))
+    # The lookup is by hash, which leaks nothing useful; compare again in constant time
+    # so no code path compares secrets with ==.
+    if moderator is None or not hmac.compare_digest(moderator.token_hash, presented):
+        return None
+    if moderator.revoked_at is not None:
+        return None
+    return moderator

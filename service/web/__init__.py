@@ -1,0 +1,1 @@
+"""HTTP glue: blueprints that parse a request, call one domain function and serialize."""

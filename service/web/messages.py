@@ -1,0 +1,60 @@
+"""Every user-facing message, keyed by the machine codes the domain raises, written for
+Flask-Babel's catalogs so each exists in every supported language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import LazyString, gettext
+from flask_babel import lazy_gettext as _l
+
+FIELD_MESSAGES: dict[str, LazyString] = {
+    "required": _l("This field is required."),
+    "too_long": _l("This field is too long."),
+    "invalid_email": _l("Enter a valid e-mail address, like name@example.se."),
+    "invalid_url": _l("Enter a web address that starts with http:// or https://."),
+    "invalid_type": _l("This field has the wrong type."),
+    "invalid_characters": _l("This field contains characters that are not allowed."),
+    "invalid_choice": _l("This value is not one of the allowed choices."),
+    "parent_not_found": _l("The comment you are replying to does not exist or is not published."),
+    "empty": _l("The comment has no visible text left after removing disallowed HTML."),
+    "invalid_cursor": _l("This page cursor is not valid; start again from the first page."),
+    "out_of_range": _l("This number is out of range."),
+}
+
+TITLES: dict[str, LazyString] = {
+    "invalid_fields": _l("Some fields are not valid."),
+    "invalid_query": _l("Some query parameters are not valid."),
+    "malformed_json": _l("The request body is not valid JSON."),
+    "not_an_object": _l("The request body must be a JSON object."),
+    "unsupported_media_type": _l("Send the request body as application/json."),
+    "too_large": _l("The request is too large."),
+    "not_found": _l("Not found."),
+    "method_not_allowed": _l("This method is not allowed here."),
+    "unauthorized": _l("A valid moderator token is required."),
+    "version_conflict": _l(
+        "The comment was changed by someone else; reload it and try again."
+    ),
+    "service_unavailable": _l("The service is temporarily unavailable; try again shortly."),
+    "internal_error": _l("Something went wrong on our side; the error has been logged."),
+    "bad_request": _l("The request is not valid."),
+}
+
+# Extra sentence for limits, so "too long" tells the commenter by how much.
+LIMIT_MESSAGES: dict[str, LazyString] = {
+    "max_bytes": _l("At most %(limit)s bytes (letters like å, ä and ö count as two)."),
+    "max_chars": _l("At most %(limit)s characters."),
+    "max_items": _l("At most %(limit)s values."),
+}
+
+
+def field_message(code: str, params: dict[str, Any]) -> str:
+    message = str(FIELD_MESSAGES.get(code, FIELD_MESSAGES["invalid_type"]))
+    for key, template in LIMIT_MESSAGES.items():
+        if key in params:
+            message = f"{message} {gettext(str(template), limit=params[key])}"
+    return message
+
+
+def title(code: str) -> str:
+    return str(TITLES.get(code, TITLES["bad_request"]))

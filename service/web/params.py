@@ -1,0 +1,99 @@
+"""Reading requests: the JSON body, paging parameters and opaque cursors. Each failure
+is a ProblemError with the right status (415, 400, 413)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from enum import Enum
+from typing import Any, TypeVar
+
+from flask import request
+
+from service.errors import FieldError
+from service.web.problems import ProblemError
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def json_object() -> dict[str, Any]:
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    ):
+        raise ProblemError(415, "unsupported_media_type")
+    data = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        raise ProblemError(400, "malformed_json") from None
+    if not isinstance(value, dict):
+        raise ProblemError(400, "not_an_object")
+    return value
+
+
+def _query_error(field: str, code: str) -> ProblemError:
+    return ProblemError(400, "invalid_query", [FieldError(field, code)])
+
+
+def limit_param() -> int:
+    raw = request.args.get("limit")
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    if not (raw.isascii() and raw.isdigit()):
+        raise _query_error("limit", "invalid_type")
+    value = int(raw)
+    if not 1 <= value <= MAX_LIMIT:
+        raise _query_error("limit", "out_of_range")
+    return value
+
+
+def encode_cursor(after: int | None) -> str | None:
+    if after is None:
+        return None
+    return base64.urlsafe_b64encode(f"id:{after}".encode()).decode().rstrip("=")
+
+
+def cursor_param() -> int | None:
+    raw = request.args.get("cursor")
+    if not raw:
+        return None
+    try:
+        decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise _query_error("cursor", "invalid_cursor") from None
+    kind, _, number = decoded.partition(":")
+    if kind != "id" or not (number.isascii() and number.isdigit()):
+        raise _query_error("cursor", "invalid_cursor")
+    return int(number)
+
+
+def id_param(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        raise _query_error(name, "invalid_type")
+    return int(raw)
+
+
+def required_query(name: str) -> str:
+    value = request.args.get(name)
+    if value is None or not value.strip():
+        raise _query_error(name, "required")
+    return value
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def choice_param(name: str, choices: type[E], default: E) -> E:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return choices(raw)
+    except ValueError:
+        raise _query_error(name, "invalid_choice") from None

@@ -1,0 +1,95 @@
+"""Public JSON API: submit a comment, read a post's approved comments, counts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from service.comments.queries import (
+    MAX_COUNT_POSTS,
+    approved_counts,
+    public_comment,
+    public_thread_page,
+)
+from service.comments.submission import ClientInfo, submit_comment
+from service.comments.threads import find_thread
+from service.comments.validation import validate_post_id
+from service.db import request_session
+from service.errors import FieldError, InvalidFieldsError
+from service.models import CommentStatus
+from service.web import serializers
+from service.web.params import (
+    cursor_param,
+    encode_cursor,
+    json_object,
+    limit_param,
+    required_query,
+)
+from service.web.problems import ProblemError
+
+bp = Blueprint("public", __name__, url_prefix="/api/v1")
+
+
+def client_info() -> ClientInfo:
+    return ClientInfo(ip=request.remote_addr, user_agent=request.user_agent.string)
+
+
+@bp.post("/comments")
+def create_comment() -> tuple[Response, int, dict[str, str]]:
+    session = request_session()
+    comment = submit_comment(session, json_object(), client_info())
+    session.commit()
+    status = 201 if comment.status is CommentStatus.APPROVED else 202
+    location = url_for("public.get_comment", comment_id=comment.id)
+    return jsonify(serializers.submitted_comment(comment)), status, {"Location": location}
+
+
+def _query_post_id() -> str:
+    try:
+        return validate_post_id(required_query("post_id"))
+    except InvalidFieldsError as error:
+        raise ProblemError(400, "invalid_query", error.errors) from None
+
+
+@bp.get("/comments")
+def list_comments() -> Response:
+    post_id = _query_post_id()
+    limit, after = limit_param(), cursor_param()
+    session = request_session()
+    thread = find_thread(session, post_id)
+    # The ETag is built from the thread's public version alone, so an unchanged thread
+    # answers 304 after one indexed row read, before any comment is loaded.
+    state = f"{thread.id}.{thread.public_version}" if thread else "0.0"
+    etag = f"{state}.{limit}.{after or 0}"
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        page = public_thread_page(session, thread, limit=limit, after=after) if thread else None
+        response = jsonify(
+            {
+                "post_id": post_id,
+                "total": thread.approved_count if thread else 0,
+                "comments": [serializers.public_comment(c) for c in page.items] if page else [],
+                "next_cursor": encode_cursor(page.next_after) if page else None,
+            }
+        )
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/comments/<int:comment_id>")
+def get_comment(comment_id: int) -> Response:
+    comment = public_comment(request_session(), comment_id)
+    return jsonify({**serializers.public_comment(comment), "post_id": comment.thread.post_id})
+
+
+@bp.get("/comments/count")
+def count_comments() -> Response:
+    post_ids = list(dict.fromkeys(request.args.getlist("post_id")))
+    if not post_ids:
+        raise ProblemError(400, "invalid_query", [FieldError("post_id", "required")])
+    if len(post_ids) > MAX_COUNT_POSTS:
+        raise ProblemError(
+            400, "invalid_query", [FieldError("post_id", "too_long", {"max_items": MAX_COUNT_POSTS})]
+        )
+    return jsonify({"counts": approved_counts(request_session(), post_ids)})

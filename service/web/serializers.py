@@ -1,0 +1,55 @@
+"""The privacy boundary: what each audience sees of a comment. The public shape lists
+exactly the public fields; e-mail, IP and user agent only ever leave via moderator_*."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.models import Comment, ModerationEvent, Moderator
+
+
+def public_comment(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "name": comment.name,
+        "url": comment.url,
+        "body": comment.body_html,
+        "created_at": comment.created_at.isoformat(),
+    }
+
+
+def submitted_comment(comment: Comment) -> dict[str, Any]:
+    """What the commenter gets back: the public fields plus where it stands."""
+    return {**public_comment(comment), "post_id": comment.thread.post_id, "status": comment.status}
+
+
+def moderator_comment(comment: Comment) -> dict[str, Any]:
+    return {
+        **submitted_comment(comment),
+        "email": comment.email,
+        "ip": comment.ip,
+        "user_agent": comment.user_agent,
+        "body_source": comment.body_source,
+        "reasons": comment.reasons,
+        "version": comment.version,
+        "updated_at": comment.updated_at.isoformat(),
+    }
+
+
+def audit_event(event: ModerationEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "comment_id": event.comment_id,
+        "post_id": event.post_id,
+        "actor": event.actor,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "detail": event.detail,
+        "created_at": event.created_at.isoformat(),
+    }
+
+
+def moderator_summary(moderator: Moderator) -> dict[str, Any]:
+    return {"name": moderator.name, "role": moderator.role}

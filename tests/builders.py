@@ -1,0 +1,37 @@
+"""Builders called inside tests, so every test shows the data it relies on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+
+
+def comment_payload(**overrides: Any) -> dict[str, Any]:
+    payload = {
+        "post_id": "haninge-och-kalix",
+        "name": "Åsa Öberg",
+        "email": "asa.oberg@exempel.se",
+        "body": "Tack för ett bra inlägg!",
+    }
+    payload.update(overrides)
+    return {key: value for key, value in payload.items() if value is not None}
+
+
+def submit(client: FlaskClient, **overrides: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/comments", json=comment_payload(**overrides))
+    assert response.status_code in (201, 202), response.get_json()
+    return response.get_json()
+
+
+def approve(client: FlaskClient, headers: dict[str, str], comment_id: int) -> None:
+    response = client.patch(
+        f"/api/v1/moderation/comments/{comment_id}", json={"status": "approved"}, headers=headers
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def submit_approved(client: FlaskClient, headers: dict[str, str], **overrides: Any) -> int:
+    comment_id = submit(client, **overrides)["id"]
+    approve(client, headers, comment_id)
+    return comment_id
