@@ -173,8 +173,6 @@ class ModerationEvent(Base):
     from_status: Mapped[CommentStatus | None] = mapped_column(
         _enum(CommentStatus, "event_from_status")
     )
-    to_status: Mapped[CommentStatus | None] = mapped_column(
-        _enum(CommentStatus, "event_to_status")
-    )
+    to_status: Mapped[CommentStatus | None] = mapped_column(_enum(CommentStatus, "event_to_status"))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.errors import KommenteraError
 from service.models import Moderator, Role, utcnow
 
-TOKEN_PREFIX = "kmt_"
+TOKEN_PREFIX = "kmt_"  # noqa: S105 - a public marker that makes leaked tokens greppable
 MAX_NAME_CHARS = 100
 
 

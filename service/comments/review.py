@@ -26,9 +26,7 @@ class BulkResult:
     not_found: list[int]
 
 
-def _event(
-    comment: Comment, actor: str, action: EventAction, **fields: Any
-) -> ModerationEvent:
+def _event(comment: Comment, actor: str, action: EventAction, **fields: Any) -> ModerationEvent:
     return ModerationEvent(
         comment_id=comment.id, post_id=comment.thread.post_id, actor=actor, action=action, **fields
     )
@@ -72,8 +70,13 @@ def update_comment(
     changed = False
     if new_body is not None and new_body[1] != comment.body_html:
         session.add(
-            _event(comment, actor, EventAction.BODY_EDITED, from_status=comment.status,
-                   to_status=comment.status)
+            _event(
+                comment,
+                actor,
+                EventAction.BODY_EDITED,
+                from_status=comment.status,
+                to_status=comment.status,
+            )
         )
         comment.body_source, comment.body_html = new_body
         changed = True
@@ -115,8 +118,13 @@ def delete_comment(
         .execution_options(synchronize_session=False)
     )
     session.add(
-        _event(comment, actor, EventAction.DELETED, from_status=comment.status,
-               detail={"name": comment.name})
+        _event(
+            comment,
+            actor,
+            EventAction.DELETED,
+            from_status=comment.status,
+            detail={"name": comment.name},
+        )
     )
     thread_id = comment.thread_id
     session.delete(comment)

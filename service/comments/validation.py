@@ -171,9 +171,8 @@ def validate_comment(raw: Mapping[str, Any], parent_exists: ParentLookup) -> Com
     url = check.url()
     body = check.body()
     parent_id = check.parent_id(post_id, parent_exists)
-    if check.errors:
+    if check.errors or post_id is None or name is None or email is None or body is None:
         raise InvalidFieldsError(check.errors)
-    assert post_id is not None and name is not None and email is not None and body is not None
     return CommentDraft(
         post_id=post_id,
         name=name,
@@ -189,9 +188,8 @@ def validate_post_id(value: str | None) -> str:
     """Check a post_id given in a query string."""
     check = _Checker({"post_id": value})
     post_id = check.post_id()
-    if check.errors:
+    if check.errors or post_id is None:
         raise InvalidFieldsError(check.errors)
-    assert post_id is not None
     return post_id
 
 
@@ -199,7 +197,6 @@ def validate_body(value: Any) -> tuple[str, str]:
     """Check a moderator's edited body; returns (source, sanitized html)."""
     check = _Checker({"body": value})
     body = check.body()
-    if check.errors:
+    if check.errors or body is None:
         raise InvalidFieldsError(check.errors)
-    assert body is not None
     return body

@@ -32,9 +32,7 @@ TITLES: dict[str, LazyString] = {
     "not_found": _l("Not found."),
     "method_not_allowed": _l("This method is not allowed here."),
     "unauthorized": _l("A valid moderator token is required."),
-    "version_conflict": _l(
-        "The comment was changed by someone else; reload it and try again."
-    ),
+    "version_conflict": _l("The comment was changed by someone else; reload it and try again."),
     "service_unavailable": _l("The service is temporarily unavailable; try again shortly."),
     "internal_error": _l("Something went wrong on our side; the error has been logged."),
     "bad_request": _l("The request is not valid."),

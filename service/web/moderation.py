@@ -48,11 +48,9 @@ def _expected_version() -> int | None:
     return -1
 
 
-def _status_field(raw: dict[str, Any], *, required: bool) -> CommentStatus | None:
+def _status_field(raw: dict[str, Any]) -> CommentStatus | None:
     value = raw.get("status")
     if value is None:
-        if required:
-            raise InvalidFieldsError([FieldError("status", "required")])
         return None
     try:
         return CommentStatus(value)
@@ -91,7 +89,9 @@ def get_comment(comment_id: int) -> Response:
 @bp.patch("/comments/<int:comment_id>")
 def patch_comment(comment_id: int) -> Response:
     raw = json_object()
-    status = _status_field(raw, required="body" not in raw)
+    status = _status_field(raw)
+    if status is None and "body" not in raw:
+        raise InvalidFieldsError([FieldError("status", "required")])
     session = request_session()
     comment = update_comment(
         session,
@@ -119,10 +119,11 @@ def _bulk_ids(raw: dict[str, Any]) -> list[int]:
 @bp.post("/comments/bulk")
 def bulk() -> Response:
     raw = json_object()
-    status = _status_field(raw, required=True)
-    assert status is not None
+    ids, status = _bulk_ids(raw), _status_field(raw)
+    if status is None:
+        raise InvalidFieldsError([FieldError("status", "required")])
     session = request_session()
-    result = bulk_set_status(session, _bulk_ids(raw), status, actor=current_moderator().name)
+    result = bulk_set_status(session, ids, status, actor=current_moderator().name)
     session.commit()
     return jsonify({"status": status, "updated": result.updated, "not_found": result.not_found})
 

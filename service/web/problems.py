@@ -95,7 +95,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_down(error: OperationalError) -> Response:
         log.error("database unavailable: %s", type(error.orig).__name__)
-        return problem(503, "service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return problem(
+            503, "service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -90,6 +90,8 @@ def count_comments() -> Response:
         raise ProblemError(400, "invalid_query", [FieldError("post_id", "required")])
     if len(post_ids) > MAX_COUNT_POSTS:
         raise ProblemError(
-            400, "invalid_query", [FieldError("post_id", "too_long", {"max_items": MAX_COUNT_POSTS})]
+            400,
+            "invalid_query",
+            [FieldError("post_id", "too_long", {"max_items": MAX_COUNT_POSTS})],
         )
     return jsonify({"counts": approved_counts(request_session(), post_ids)})

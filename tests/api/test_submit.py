@@ -60,7 +60,13 @@ def test_all_field_errors_are_reported_at_once_as_problem_json(
 ) -> None:
     response = client.post(
         "/api/v1/comments",
-        json={"post_id": "p", "name": "  ", "email": "inte-en-adress", "url": "ftp://x", "body": ""},
+        json={
+            "post_id": "p",
+            "name": "  ",
+            "email": "inte-en-adress",
+            "url": "ftp://x",
+            "body": "",
+        },
     )
 
     assert response.status_code == 422
@@ -119,7 +125,9 @@ def test_values_exactly_at_the_limit_are_accepted(
 
 
 def test_a_post_id_longer_than_200_characters_is_rejected(client: FlaskClient) -> None:
-    assert client.post("/api/v1/comments", json=comment_payload(post_id="x" * 200)).status_code == 202
+    assert (
+        client.post("/api/v1/comments", json=comment_payload(post_id="x" * 200)).status_code == 202
+    )
     response = client.post("/api/v1/comments", json=comment_payload(post_id="x" * 201))
     assert _errors(response) == {"post_id": "too_long"}
 
@@ -171,7 +179,14 @@ def test_wrong_json_types_are_invalid_type(client: FlaskClient, payload: dict) -
 
 @pytest.mark.parametrize(
     "url",
-    ["javascript:alert(1)", "ftp://exempel.se", "exempel.se", "http://", "https://a b.se", "//x.se"],
+    [
+        "javascript:alert(1)",
+        "ftp://exempel.se",
+        "exempel.se",
+        "http://",
+        "https://a b.se",
+        "//x.se",
+    ],
 )
 def test_only_absolute_http_and_https_urls_are_accepted(client: FlaskClient, url: str) -> None:
     response = client.post("/api/v1/comments", json=comment_payload(url=url))
@@ -187,7 +202,9 @@ def test_internationalized_email_addresses_are_accepted_and_normalized(
     assert submit(client, email="användare@exempel.se", body="annan")["status"] == "pending"
 
 
-def test_name_and_url_are_stored_as_typed_not_as_html(client: FlaskClient, session: Session) -> None:
+def test_name_and_url_are_stored_as_typed_not_as_html(
+    client: FlaskClient, session: Session
+) -> None:
     comment_id = submit(client, name="<b>Eva</b> & Co")["id"]
     assert session.get(Comment, comment_id).name == "<b>Eva</b> & Co"
 
@@ -200,7 +217,9 @@ def test_the_body_is_sanitized_before_it_is_stored(client: FlaskClient, session:
     assert "script" in stored.body_source  # moderators still see what was typed
 
 
-@pytest.mark.parametrize("body", ["<script>alert(1)</script>", "<b> </b>", "<!-- hej -->", "<p></p>"])
+@pytest.mark.parametrize(
+    "body", ["<script>alert(1)</script>", "<b> </b>", "<!-- hej -->", "<p></p>"]
+)
 def test_a_body_with_no_visible_text_is_empty(client: FlaskClient, body: str) -> None:
     response = client.post("/api/v1/comments", json=comment_payload(body=body))
     assert _errors(response) == {"body": "empty"}

@@ -1,0 +1,31 @@
+"""The architecture holds: the domain never imports Flask, only the sanitizer imports bleach."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SERVICE = Path(__file__).resolve().parents[2] / "service"
+DOMAIN_MODULES = [
+    "service.comments." + path.stem
+    for path in sorted((SERVICE / "comments").glob("*.py"))
+    if path.stem != "__init__"
+] + ["service.errors", "service.moderators", "service.models", "service.config"]
+
+
+@pytest.mark.parametrize("module", DOMAIN_MODULES)
+def test_domain_modules_do_not_import_flask(module: str) -> None:
+    code = f"import sys, {module}; sys.exit('flask' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_only_the_sanitizer_imports_bleach() -> None:
+    importers = sorted(
+        str(path.relative_to(SERVICE))
+        for path in SERVICE.rglob("*.py")
+        if "import bleach" in path.read_text() or "from bleach" in path.read_text()
+    )
+    assert importers == ["comments/sanitize.py"]
