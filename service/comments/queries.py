@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from service.errors import NotFoundError
@@ -32,8 +32,13 @@ class Page(Generic[T]):
     next_after: int | None
 
 
-def _page(rows: Sequence[T], limit: int) -> Page[T]:
-    """rows were fetched with limit + 1 to learn whether another page exists."""
+def _keyset_page(
+    session: Session, query: Select[tuple[T]], id_column: Any, limit: int, after: int | None
+) -> Page[T]:
+    """Rows after the cursor id, oldest first; one extra row tells whether more exist."""
+    if after is not None:
+        query = query.where(id_column > after)
+    rows = session.scalars(query.order_by(id_column).limit(limit + 1)).all()
     if len(rows) > limit:
         return Page(rows[:limit], rows[limit - 1].id)
     return Page(rows, None)
@@ -42,16 +47,10 @@ def _page(rows: Sequence[T], limit: int) -> Page[T]:
 def public_thread_page(
     session: Session, thread: Thread, *, limit: int, after: int | None
 ) -> Page[Comment]:
-    query = (
-        select(Comment)
-        .where(Comment.thread_id == thread.id, Comment.status == CommentStatus.APPROVED)
-        .order_by(Comment.id)
-        .limit(limit + 1)
+    query = select(Comment).where(
+        Comment.thread_id == thread.id, Comment.status == CommentStatus.APPROVED
     )
-    if after is not None:
-        query = query.where(Comment.id > after)
-    rows = session.scalars(query).all()
-    return _page(rows, limit)
+    return _keyset_page(session, query, Comment.id, limit, after)
 
 
 def public_comment(session: Session, comment_id: int) -> Comment:
@@ -77,13 +76,10 @@ def moderation_queue(
     limit: int,
     after: int | None,
 ) -> Page[Comment]:
-    query = select(Comment).where(Comment.status == status).order_by(Comment.id).limit(limit + 1)
+    query = select(Comment).where(Comment.status == status)
     if post_id is not None:
         query = query.join(Thread).where(Thread.post_id == post_id)
-    if after is not None:
-        query = query.where(Comment.id > after)
-    rows = session.scalars(query).all()
-    return _page(rows, limit)
+    return _keyset_page(session, query, Comment.id, limit, after)
 
 
 def any_comment(session: Session, comment_id: int) -> Comment:
@@ -96,10 +92,7 @@ def any_comment(session: Session, comment_id: int) -> Comment:
 def audit_events(
     session: Session, *, comment_id: int | None, limit: int, after: int | None
 ) -> Page[ModerationEvent]:
-    query = select(ModerationEvent).order_by(ModerationEvent.id).limit(limit + 1)
+    query = select(ModerationEvent)
     if comment_id is not None:
         query = query.where(ModerationEvent.comment_id == comment_id)
-    if after is not None:
-        query = query.where(ModerationEvent.id > after)
-    rows = session.scalars(query).all()
-    return _page(rows, limit)
+    return _keyset_page(session, query, ModerationEvent.id, limit, after)
