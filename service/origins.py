@@ -12,7 +12,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 MAX_TARGET_CHARS = 2000
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # An ASCII host name (punycode for IDNs) — no percent escapes, no userinfo, no IPv6 brackets.
-_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
+_HOST = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 RECEIPT_PARAMS = ("unapproved", "moderation-hash")
 
 

@@ -20,7 +20,9 @@ RECEIPT_KEY_NAME = "receipt_key"
 def _stored_key(sessions: sessionmaker[Session]) -> str:
     """The installation's key (created by migration 0004); recreated if someone deleted it."""
     with sessions() as session:
-        value = session.scalar(select(ServerSecret.value).where(ServerSecret.name == RECEIPT_KEY_NAME))
+        value = session.scalar(
+            select(ServerSecret.value).where(ServerSecret.name == RECEIPT_KEY_NAME)
+        )
     if value is not None:
         return value
     with sessions() as session:

@@ -60,7 +60,9 @@ def _held_comment() -> Comment | None:
 def page() -> str:
     session = request_session()
     thread = find_thread(session, DEMO_POST_ID)
-    comments = public_thread_page(session, thread, limit=MAX_SHOWN, after=None).items if thread else []
+    comments = (
+        public_thread_page(session, thread, limit=MAX_SHOWN, after=None).items if thread else []
+    )
     return render_template(
         "demo.html",
         post=demo_post(),
