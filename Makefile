@@ -24,6 +24,7 @@ browser:
 
 # After changing a user-facing message: re-extract, update the catalogs, translate, compile.
 translations: $(STAMP)
+	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o var/messages.pot --no-location .
 	$(BIN)/pybabel update -i var/messages.pot -d service/translations --width 100
 	$(BIN)/pybabel compile -d service/translations
