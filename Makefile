@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,18 @@ run: $(STAMP)
 	mkdir -p var
 	$(BIN)/kommentera serve
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (never a downloaded one); CI runs as root.
+browser:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+# After changing a user-facing message: re-extract, update the catalogs, translate, compile.
+translations: $(STAMP)
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o var/messages.pot --no-location .
+	$(BIN)/pybabel update -i var/messages.pot -d service/translations --width 100
+	$(BIN)/pybabel compile -d service/translations
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -6,19 +6,28 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_babel import Babel
+from flask_cors import CORS
 
 from service import db
-from service.config import Settings
-from service.web import moderation, openapi, problems, public
+from service.config import LANGUAGES, Settings
+from service.web import demo, form, moderation, openapi, problems, public, receipts
 
-SUPPORTED_LANGUAGES = ("en", "sv")
+SUPPORTED_LANGUAGES = LANGUAGES
+# Headers a cross-origin script may read from JSON API responses.
+CORS_EXPOSED_HEADERS = ("Location", "ETag", "Retry-After", "X-Request-ID")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def _select_language() -> str:
-    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "en"
+    """An explicit choice (the form's `lang` field, or ?lang=) beats Accept-Language, which
+    beats KOMMENTERA_DEFAULT_LANGUAGE."""
+    chosen = g.get("form_language") or request.args.get("lang")
+    if chosen in SUPPORTED_LANGUAGES:
+        return chosen
+    settings: Settings = current_app.extensions["kommentera.settings"]
+    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or settings.default_language
 
 
 def _assign_request_id() -> None:
@@ -45,10 +54,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app, settings)
     Babel(app, locale_selector=_select_language)
     problems.init_app(app)
+    receipts.init_app(app, settings)
+    if settings.allowed_origins:  # no origins configured: no cross-origin access at all
+        CORS(
+            app,
+            resources={r"/api/v1/*": {"origins": list(settings.allowed_origins)}},
+            expose_headers=list(CORS_EXPOSED_HEADERS),
+            max_age=600,
+        )
     app.before_request(_assign_request_id)
     app.after_request(_return_request_id)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(form.bp)
+    app.register_blueprint(demo.bp)
     return app

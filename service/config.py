@@ -16,8 +16,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from service.errors import ConfigError
+from service.origins import parse_origin
 
 PREFIX = "KOMMENTERA_"
+LANGUAGES = ("en", "sv")
 
 
 def default_database_url() -> str:
@@ -59,6 +61,23 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = []
+    for item in raw.split(","):
+        if item.strip():
+            origin = parse_origin(item.strip())
+            if origin is None:
+                raise ValueError(f"{item.strip()!r} is not an origin like https://blogg.exempel.se")
+            origins.append(origin)
+    return tuple(dict.fromkeys(origins))
+
+
+def _language(raw: str) -> str:
+    if raw not in LANGUAGES:
+        raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+    return raw
+
+
 def _setting(env: str, parse: Callable[[str], Any], doc: str) -> dict[str, Any]:
     return {"env": env, "parse": parse, "doc": doc}
 
@@ -89,6 +108,26 @@ class Settings:
         default=10_000,
         metadata=_setting(
             "SQLITE_BUSY_TIMEOUT_MS", _non_negative_int, "how long a SQLite writer waits"
+        ),
+    )
+
+    # Classic HTML form posting, languages and CORS (docs/forms.md).
+    allowed_origins: tuple[str, ...] = field(
+        default=(),
+        metadata=_setting(
+            "ALLOWED_ORIGINS",
+            _origins,
+            "comma-separated blog origins allowed as form redirect targets and CORS origins",
+        ),
+    )
+    default_language: str = field(
+        default="en",
+        metadata=_setting("DEFAULT_LANGUAGE", _language, "language when the browser names none"),
+    )
+    secret_key: str | None = field(
+        default=None,
+        metadata=_setting(
+            "SECRET_KEY", _text, "key signing moderation receipts (default: one kept in the DB)"
         ),
     )
 

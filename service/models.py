@@ -176,3 +176,14 @@ class ModerationEvent(Base):
     to_status: Mapped[CommentStatus | None] = mapped_column(_enum(CommentStatus, "event_to_status"))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ServerSecret(Base):
+    """Secrets generated once per installation (by migration 0004), shared by every worker
+    and instance, e.g. the key that signs moderation receipts."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -36,6 +36,19 @@ TITLES: dict[str, LazyString] = {
     "service_unavailable": _l("The service is temporarily unavailable; try again shortly."),
     "internal_error": _l("Something went wrong on our side; the error has been logged."),
     "bad_request": _l("The request is not valid."),
+    "unsupported_form_media_type": _l(
+        "Send the form as application/x-www-form-urlencoded or multipart/form-data."
+    ),
+}
+
+# What each field is called on the comment form, to say which field an error is about.
+FIELD_LABELS: dict[str, LazyString] = {
+    "post_id": _l("Post"),
+    "name": _l("Name"),
+    "email": _l("Email"),
+    "url": _l("Website"),
+    "body": _l("Comment"),
+    "parent_id": _l("Reply to"),
 }
 
 # Extra sentence for limits, so "too long" tells the commenter by how much.
@@ -52,6 +65,10 @@ def field_message(code: str, params: dict[str, Any]) -> str:
         if key in params:
             message = f"{message} {gettext(str(template), limit=params[key])}"
     return message
+
+
+def field_label(field: str) -> str:
+    return str(FIELD_LABELS.get(field, field))
 
 
 def title(code: str) -> str:

@@ -16,7 +16,7 @@ from service.comments.validation import validate_post_id
 from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError
 from service.models import CommentStatus
-from service.web import serializers
+from service.web import receipts, serializers
 from service.web.params import (
     cursor_param,
     encode_cursor,
@@ -79,7 +79,15 @@ def list_comments() -> Response:
 
 @bp.get("/comments/<int:comment_id>")
 def get_comment(comment_id: int) -> Response:
-    comment = public_comment(request_session(), comment_id)
+    session = request_session()
+    receipt = request.args.get("moderation_hash")
+    held = receipts.signer().held_comment(session, comment_id, receipt) if receipt else None
+    if held is not None:
+        # Only the author holds the receipt; no shared cache may keep their pending comment.
+        response = jsonify(serializers.submitted_comment(held))
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    comment = public_comment(session, comment_id)
     return jsonify({**serializers.public_comment(comment), "post_id": comment.thread.post_id})
 
 

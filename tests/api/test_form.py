@@ -1,0 +1,247 @@
+"""POST /comments/form and /wp-comments-post.php: WordPress's classic form, no JavaScript."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.config import Settings
+from service.models import Comment, CommentStatus
+from tests.builders import approve, submit
+
+BLOG = "https://blogg.exempel.se"
+POST_URL = f"{BLOG}/2016/12/haninge-och-kalix/"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, allowed_origins=(BLOG,))
+
+
+def wordpress_form(**overrides: Any) -> dict[str, str]:
+    form = {
+        "comment_post_ID": "haninge-och-kalix",
+        "author": "Åsa Öberg",
+        "email": "asa.oberg@exempel.se",
+        "url": "",
+        "comment": "Så <strong>bra</strong> skrivet, tack!",
+        "comment_parent": "0",
+        "redirect_to": POST_URL,
+        "submit": "Publicera kommentar",
+    }
+    form.update(overrides)
+    return {key: value for key, value in form.items() if value is not None}
+
+
+def _comments(session: Session) -> list[Comment]:
+    return list(session.scalars(select(Comment).order_by(Comment.id)))
+
+
+@pytest.mark.parametrize("path", ["/comments/form", "/wp-comments-post.php"])
+def test_a_valid_form_post_stores_the_comment_and_redirects_with_a_receipt(
+    client: FlaskClient, session: Session, path: str
+) -> None:
+    response = client.post(path, data=wordpress_form(url="https://asa.exempel.se"))
+
+    assert response.status_code == 303
+    location = urlsplit(response.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == POST_URL
+    query = parse_qs(location.query)
+    (comment,) = _comments(session)
+    assert query["unapproved"] == [str(comment.id)]
+    assert len(query["moderation-hash"][0]) == 64
+    assert comment.status is CommentStatus.PENDING
+    assert (comment.name, comment.email, comment.url) == (
+        "Åsa Öberg",
+        "asa.oberg@exempel.se",
+        "https://asa.exempel.se",
+    )
+    assert comment.body_html == "<p>Så <strong>bra</strong> skrivet, tack!</p>"
+    assert comment.thread.post_id == "haninge-och-kalix"
+
+
+def test_the_receipt_shows_the_held_comment_to_its_author_only(
+    client: FlaskClient, session: Session
+) -> None:
+    location = client.post("/comments/form", data=wordpress_form()).headers["Location"]
+    query = parse_qs(urlsplit(location).query)
+    comment_id, receipt = query["unapproved"][0], query["moderation-hash"][0]
+
+    mine = client.get(f"/api/v1/comments/{comment_id}?moderation_hash={receipt}")
+    wrong = client.get(f"/api/v1/comments/{comment_id}?moderation_hash={'0' * 64}")
+    non_ascii = client.get(f"/api/v1/comments/{comment_id}?moderation_hash=åäö")
+    missing = client.get(f"/api/v1/comments/{comment_id}")
+
+    assert mine.status_code == 200
+    body = mine.get_json()
+    assert (body["id"], body["status"], body["name"]) == (int(comment_id), "pending", "Åsa Öberg")
+    assert "email" not in body
+    assert "ip" not in body
+    assert mine.headers["Cache-Control"] == "private, no-store"
+    for refused in (wrong, non_ascii, missing):
+        assert refused.status_code == 404
+        assert refused.mimetype == "application/problem+json"
+    assert _comments(session)[0].status is CommentStatus.PENDING
+
+
+def test_a_receipt_does_not_open_another_comment(client: FlaskClient) -> None:
+    first = parse_qs(
+        urlsplit(client.post("/comments/form", data=wordpress_form()).headers["Location"]).query
+    )
+    other = submit(client)["id"]
+
+    response = client.get(f"/api/v1/comments/{other}?moderation_hash={first['moderation-hash'][0]}")
+
+    assert response.status_code == 404
+
+
+def test_an_approved_comment_is_public_whatever_the_receipt(
+    client: FlaskClient, moderator_headers: dict[str, str]
+) -> None:
+    comment_id = submit(client)["id"]
+    approve(client, moderator_headers, comment_id)
+
+    response = client.get(f"/api/v1/comments/{comment_id}?moderation_hash=nonsense")
+
+    assert response.status_code == 200
+    assert "status" not in response.get_json()
+
+
+def test_the_referer_is_used_when_redirect_to_is_missing(client: FlaskClient) -> None:
+    response = client.post(
+        "/comments/form", data=wordpress_form(redirect_to=None), headers={"Referer": POST_URL}
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(POST_URL + "?unapproved=")
+
+
+@pytest.mark.parametrize(
+    "redirect_to",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "https://blogg.exempel.se@evil.example/",
+        "https%3A%2F%2Fevil.example",
+        "https:&#47;&#47;evil.example",
+    ],
+)
+def test_a_foreign_redirect_target_is_never_followed(
+    client: FlaskClient, session: Session, redirect_to: str
+) -> None:
+    response = client.post(
+        "/comments/form",
+        data=wordpress_form(redirect_to=redirect_to),
+        headers={"Referer": "https://evil.example/"},
+    )
+
+    assert response.status_code == 303
+    location = urlsplit(response.headers["Location"])
+    assert (location.scheme, location.netloc, location.path) == (
+        "http",
+        "localhost",
+        "/comments/thanks",
+    )
+    assert len(_comments(session)) == 1
+
+
+def test_the_thanks_page_says_the_comment_awaits_moderation(client: FlaskClient) -> None:
+    location = client.post("/comments/form", data=wordpress_form(redirect_to="")).headers[
+        "Location"
+    ]
+
+    page = client.get(location, headers={"Accept-Language": "sv"})
+
+    assert page.status_code == 200
+    assert "Din kommentar väntar på granskning." in page.get_data(as_text=True)
+
+
+def test_invalid_fields_give_a_localized_422_page_that_keeps_what_was_typed(
+    client: FlaskClient, session: Session
+) -> None:
+    typed = "Jag håller med, <em>särskilt</em> om Kalix & Haninge."
+    response = client.post(
+        "/wp-comments-post.php",
+        data=wordpress_form(email="", url="ftp://x", comment=typed),
+        headers={"Accept-Language": "sv-SE,sv;q=0.9,en;q=0.5"},
+    )
+
+    assert response.status_code == 422
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert '<html lang="sv">' in page
+    assert 'role="alert"' in page
+    assert "E-post: Fältet måste fyllas i." in page
+    assert "Webbplats: Ange en webbadress som börjar med http:// eller https://." in page
+    assert (
+        "Jag håller med, &lt;em&gt;särskilt&lt;/em&gt; om Kalix &amp; Haninge.</textarea>" in page
+    )
+    assert 'value="Åsa Öberg"' in page
+    assert f'<input type="hidden" name="redirect_to" value="{POST_URL}">' in page
+    assert f'<a href="{POST_URL}">Tillbaka till inlägget</a>' in page
+    assert _comments(session) == []
+
+
+def test_the_lang_field_overrides_accept_language(client: FlaskClient) -> None:
+    response = client.post(
+        "/comments/form",
+        data=wordpress_form(author="", lang="en"),
+        headers={"Accept-Language": "sv"},
+    )
+
+    assert response.status_code == 422
+    assert "Name: This field is required." in response.get_data(as_text=True)
+
+
+def test_a_reply_names_its_parent_with_comment_parent(
+    client: FlaskClient, session: Session, moderator_headers: dict[str, str]
+) -> None:
+    parent_id = submit(client)["id"]
+    approve(client, moderator_headers, parent_id)
+
+    response = client.post("/comments/form", data=wordpress_form(comment_parent=str(parent_id)))
+    missing = client.post("/comments/form", data=wordpress_form(comment_parent="999"))
+
+    assert response.status_code == 303
+    assert _comments(session)[-1].parent_id == parent_id
+    assert missing.status_code == 422
+    assert session.scalar(select(func.count()).select_from(Comment)) == 2
+
+
+def test_a_json_body_is_refused_with_a_415_page(client: FlaskClient, session: Session) -> None:
+    response = client.post("/comments/form", json={"author": "Åsa"})
+
+    assert response.status_code == 415
+    assert response.mimetype == "text/html"
+    assert "application/x-www-form-urlencoded" in response.get_data(as_text=True)
+    assert _comments(session) == []
+
+
+def test_a_body_over_the_limit_is_refused_with_a_413_page(
+    client: FlaskClient, session: Session
+) -> None:
+    response = client.post(
+        "/comments/form",
+        data=wordpress_form(comment="å" * 600_000),
+        headers={"Accept-Language": "sv", "Referer": POST_URL},
+    )
+
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "Förfrågan är för stor." in page
+    assert f'<a href="{POST_URL}">' in page
+    assert _comments(session) == []
+
+
+def test_the_json_api_keeps_problem_json_errors(client: FlaskClient) -> None:
+    response = client.post("/api/v1/comments", data="x", content_type="text/plain")
+
+    assert response.status_code == 415
+    assert response.mimetype == "application/problem+json"

@@ -1,0 +1,168 @@
+"""The whole demo flow in Debian's Chromium (headless, driven by Playwright) against a real
+`kommentera serve`: comment in Swedish, see it held, approve it, see it published, and
+lose nothing when a field is missing. Each step leaves a screenshot in test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+KOMMENTERA = Path(sys.executable).parent / "kommentera"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A real server on a free port over a temp SQLite file; yields (base URL, its env)."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "KOMMENTERA_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'k.db'}",
+        "KOMMENTERA_WORKERS": "1",
+    }
+    env.pop("KOMMENTERA_ALLOWED_ORIGINS", None)
+    process = subprocess.Popen(
+        [str(KOMMENTERA), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if process.poll() is not None:
+                pytest.fail(f"server exited: {process.stderr.read().decode()[-2000:]}")
+            try:
+                requests.get(f"{base}/demo/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield base, env
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run `make browser` (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _token(env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [str(KOMMENTERA), "tokens", "create", "e2e-moderator"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _field(page, label: str):
+    return page.get_by_role("textbox", name=label, exact=True)
+
+
+def _shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    path.unlink(missing_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 0, f"no screenshot written to {path}"
+    return path
+
+
+def test_a_swedish_commenter_goes_from_form_to_published_comment(server, browser) -> None:
+    base, env = server
+    context = browser.new_context(locale="sv-SE")
+    page = context.new_page()
+    page.goto(f"{base}/demo/")
+    assert page.locator("html").get_attribute("lang") == "sv"
+    assert page.get_by_text("E-postadressen publiceras inte.").is_visible()
+
+    _field(page, "Namn").fill("Åsa Öberg")
+    _field(page, "E-post").fill("asa.oberg@exempel.se")
+    _field(page, "Kommentar").fill("Så <strong>välskrivet</strong> om Haninge och Kalix!")
+    _shot(page, "1-form-filled")
+    page.get_by_role("button", name="Publicera kommentar").click()
+
+    page.wait_for_url("**/demo/?unapproved=*")
+    held = page.locator(".comment", has_text="Åsa Öberg")
+    assert "Din kommentar väntar på granskning." in held.inner_text()
+    _shot(page, "2-awaiting-moderation")
+    comment_id = int(page.url.split("unapproved=")[1].split("&")[0])
+
+    approved = requests.patch(
+        f"{base}/api/v1/moderation/comments/{comment_id}",
+        json={"status": "approved"},
+        headers={"Authorization": f"Bearer {_token(env)}"},
+        timeout=10,
+    )
+    assert approved.status_code == 200, approved.text
+
+    page.goto(f"{base}/demo/")
+    published = page.locator(f"#comment-{comment_id}")
+    assert published.locator(".body strong").inner_text() == "välskrivet"
+    assert "väntar på granskning" not in published.inner_text()
+    _shot(page, "3-published")
+    context.close()
+
+
+def test_a_missing_email_shows_the_swedish_error_and_keeps_the_comment(server, browser) -> None:
+    base, _env = server
+    context = browser.new_context(locale="sv-SE")
+    page = context.new_page()
+    page.goto(f"{base}/demo/")
+    typed = "Jätteintressant – tack för att ni delar med er, även från Kalix!"
+    _field(page, "Namn").fill("Örjan Ängström")
+    _field(page, "Kommentar").fill(typed)
+    page.get_by_role("button", name="Publicera kommentar").click()
+
+    alert = page.get_by_role("alert")
+    assert "E-post: Fältet måste fyllas i." in alert.inner_text()
+    assert _field(page, "Kommentar").input_value() == typed
+    assert _field(page, "Namn").input_value() == "Örjan Ängström"
+    _shot(page, "4-missing-email-error")
+
+    _field(page, "E-post").fill("orjan@exempel.se")
+    page.get_by_role("button", name="Publicera kommentar").click()
+    page.wait_for_url("**/demo/?unapproved=*")
+    assert "Din kommentar väntar på granskning." in page.content()
+    context.close()
