@@ -8,10 +8,12 @@ import uuid
 
 from flask import Flask, Response, g, request
 from flask_babel import Babel
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import db
+from service.comments.rules import RulesConfig
 from service.config import Settings
-from service.web import moderation, openapi, problems, public
+from service.web import limits, moderation, openapi, problems, public, threads
 
 SUPPORTED_LANGUAGES = ("en", "sv")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -41,14 +43,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # å stays å on the wire
     app.json.sort_keys = False
     app.extensions["kommentera.settings"] = settings
+    app.extensions["kommentera.rules"] = RulesConfig.from_settings(settings)
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
 
     db.init_app(app, settings)
     Babel(app, locale_selector=_select_language)
     problems.init_app(app)
+    limits.init_app(app, settings)
     app.before_request(_assign_request_id)
     app.after_request(_return_request_id)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(threads.bp)
     app.register_blueprint(openapi.bp)
     return app

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.errors import NotFoundError
@@ -103,3 +103,21 @@ def audit_events(
         query = query.where(ModerationEvent.id > after)
     rows = session.scalars(query).all()
     return _page(rows, limit)
+
+
+def author_history(session: Session, emails: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Approved and spam counts per author e-mail, for a whole queue page in one query."""
+    history = {email: {"approved": 0, "spam": 0} for email in emails}
+    if not history:
+        return history
+    rows = session.execute(
+        select(Comment.email, Comment.status, func.count())
+        .where(
+            Comment.email.in_(list(history)),
+            Comment.status.in_([CommentStatus.APPROVED, CommentStatus.SPAM]),
+        )
+        .group_by(Comment.email, Comment.status)
+    )
+    for email, status, count in rows:
+        history[email][status.value] = count
+    return history

@@ -20,6 +20,7 @@ FIELD_MESSAGES: dict[str, LazyString] = {
     "empty": _l("The comment has no visible text left after removing disallowed HTML."),
     "invalid_cursor": _l("This page cursor is not valid; start again from the first page."),
     "out_of_range": _l("This number is out of range."),
+    "too_deep": _l("Replies cannot be nested this deep; reply to an earlier comment instead."),
 }
 
 TITLES: dict[str, LazyString] = {
@@ -38,6 +39,10 @@ TITLES: dict[str, LazyString] = {
     "service_unavailable": _l("The service is temporarily unavailable; try again shortly."),
     "internal_error": _l("Something went wrong on our side; the error has been logged."),
     "bad_request": _l("The request is not valid."),
+    "comments_closed": _l("Comments are closed for this post."),
+    "duplicate": _l("You have already posted this comment."),
+    "flood": _l("You are posting comments too quickly; wait a moment and try again."),
+    "rate_limited": _l("Too many requests; wait a moment and try again."),
 }
 
 # Extra sentence for limits, so "too long" tells the commenter by how much.
@@ -45,6 +50,7 @@ LIMIT_MESSAGES: dict[str, LazyString] = {
     "max_bytes": _l("At most %(limit)s bytes (letters like å, ä and ö count as two)."),
     "max_chars": _l("At most %(limit)s characters."),
     "max_items": _l("At most %(limit)s values."),
+    "max_depth": _l("At most %(limit)s levels of replies."),
 }
 
 

@@ -11,7 +11,15 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from service.errors import FieldError, InvalidFieldsError, NotFoundError, VersionConflictError
+from service.errors import (
+    CommentsClosedError,
+    DuplicateCommentError,
+    FieldError,
+    FloodError,
+    InvalidFieldsError,
+    NotFoundError,
+    VersionConflictError,
+)
 from service.web.messages import field_message, title
 
 log = logging.getLogger(__name__)
@@ -25,6 +33,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
@@ -87,6 +96,18 @@ def init_app(app: Flask) -> None:
     def _conflict(error: VersionConflictError) -> Response:
         return problem(412, "version_conflict", current_version=error.current_version)
 
+    @app.errorhandler(CommentsClosedError)
+    def _closed(_error: CommentsClosedError) -> Response:
+        return problem(403, "comments_closed")
+
+    @app.errorhandler(DuplicateCommentError)
+    def _duplicate(_error: DuplicateCommentError) -> Response:
+        return problem(409, "duplicate")
+
+    @app.errorhandler(FloodError)
+    def _flood(error: FloodError) -> Response:
+        return problem(429, "flood", headers={"Retry-After": str(error.retry_after)})
+
     @app.errorhandler(StaleDataError)
     def _stale(_error: StaleDataError) -> Response:
         # Another moderator's change committed between our read and our write.
@@ -95,7 +116,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_down(error: OperationalError) -> Response:
         log.error("database unavailable: %s", type(error.orig).__name__)
-        return problem(503, "service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return problem(
+            503, "service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from service.comments.queries import (
     MAX_COUNT_POSTS,
@@ -36,7 +36,8 @@ def client_info() -> ClientInfo:
 @bp.post("/comments")
 def create_comment() -> tuple[Response, int, dict[str, str]]:
     session = request_session()
-    comment = submit_comment(session, json_object(), client_info())
+    rules = current_app.extensions["kommentera.rules"]
+    comment = submit_comment(session, json_object(), client_info(), rules)
     session.commit()
     status = 201 if comment.status is CommentStatus.APPROVED else 202
     location = url_for("public.get_comment", comment_id=comment.id)
