@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.comments.rules import Facts, RulesConfig
 from service.comments.threads import find_thread
 from service.comments.validation import CommentDraft
-from service.models import Comment, CommentStatus, Thread
+from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread
 
 # Deepest parent chain walked when no depth limit is configured (history for replay).
 _MAX_WALK = 64
@@ -82,14 +82,21 @@ def _last_comment_at(
 
 
 def _spam_signal(session: Session, condition: ColumnElement[bool], before_id: int | None) -> bool:
-    """A moderator's latest word on this e-mail or IP was "spam" (approving clears it)."""
-    last_spam, last_approved = session.execute(
-        select(
-            func.max(Comment.id).filter(Comment.status == CommentStatus.SPAM),
-            func.max(Comment.id).filter(Comment.status == CommentStatus.APPROVED),
-        ).where(condition, *_earlier(before_id))
-    ).one()
-    return last_spam is not None and (last_approved is None or last_spam > last_approved)
+    """A moderator's latest spam-or-approve verdict on this e-mail's (or IP's) comments
+    was spam. Only moderators teach: the rules' own spam verdicts never feed back."""
+    latest = session.scalar(
+        select(ModerationEvent.to_status)
+        .join(Comment, Comment.id == ModerationEvent.comment_id)
+        .where(
+            condition,
+            ModerationEvent.action == EventAction.STATUS_CHANGED,
+            ModerationEvent.to_status.in_([CommentStatus.SPAM, CommentStatus.APPROVED]),
+            *_earlier(before_id),
+        )
+        .order_by(ModerationEvent.id.desc())
+        .limit(1)
+    )
+    return latest is CommentStatus.SPAM
 
 
 def _known_author(session: Session, draft: CommentDraft, before_id: int | None) -> bool:
