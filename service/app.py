@@ -11,7 +11,7 @@ from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import db
-from service.comments.rules import RulesConfig
+from service.comments.rules_config import RulesConfig
 from service.config import Settings
 from service.web import limits, moderation, openapi, problems, public, threads
 

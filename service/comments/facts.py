@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
-from service.comments.rules import Facts, RulesConfig
+from service.comments.rules import Facts
+from service.comments.rules_config import RulesConfig
 from service.comments.threads import find_thread
 from service.comments.validation import CommentDraft
 from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread

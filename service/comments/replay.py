@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.comments.facts import gather_facts
-from service.comments.rules import RulesConfig, evaluate
+from service.comments.rules import evaluate
+from service.comments.rules_config import RulesConfig
 from service.comments.validation import CommentDraft
 from service.models import Comment, EventAction, ModerationEvent
 

@@ -7,19 +7,15 @@ from __future__ import annotations
 import enum
 import ipaddress
 import math
-import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
+from service.comments.rules_config import RulesConfig
 from service.comments.sanitize import count_links, visible_text
 from service.comments.validation import CommentDraft
-from service.config import Settings
 from service.errors import (
     CommentsClosedError,
-    ConfigError,
     DuplicateCommentError,
     FieldError,
     FloodError,
@@ -27,10 +23,6 @@ from service.errors import (
     KommenteraError,
 )
 from service.models import CommentStatus
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-# Keys a rules file may hold; each is merged with the environment variable of that name.
-RULES_FILE_LISTS = ("disallowed_words", "moderation_words", "blocked_emails", "blocked_ips")
 
 
 class Action(enum.StrEnum):
@@ -68,66 +60,6 @@ class Facts:
     last_comment_at: datetime | None = None  # latest comment from the same IP or e-mail
     known_author: bool = False  # same name and e-mail has an approved comment
     spam_signals: tuple[str, ...] = ()  # "email" and/or "ip" marked spam by a moderator
-
-
-@dataclass(frozen=True)
-class RulesConfig:
-    """The rules' settings; 0 switches a numeric rule off, an empty list a word rule."""
-
-    close_after_days: int = 0
-    flood_seconds: int = 15
-    honeypot_field: str = ""
-    disallowed_words: tuple[str, ...] = ()
-    disallowed_action: str = "spam"
-    moderation_words: tuple[str, ...] = ()
-    max_links: int = 2
-    blocked_emails: tuple[str, ...] = ()
-    blocked_ips: tuple[Network, ...] = field(default=())
-    max_depth: int = 5
-    auto_approve_known_authors: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RulesConfig:
-        """Build from Settings plus the optional TOML rules file; raise ConfigError."""
-        extra = _read_rules_file(settings.rules_file) if settings.rules_file else {}
-
-        def merged(name: str) -> tuple[str, ...]:
-            values = (*getattr(settings, name), *extra.get(name, ()))
-            return tuple(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
-
-        return cls(
-            close_after_days=settings.close_after_days,
-            flood_seconds=settings.flood_seconds,
-            honeypot_field=settings.honeypot_field,
-            disallowed_words=merged("disallowed_words"),
-            disallowed_action=settings.disallowed_action,
-            moderation_words=merged("moderation_words"),
-            max_links=settings.max_links,
-            blocked_emails=merged("blocked_emails"),
-            blocked_ips=tuple(_network(v) for v in merged("blocked_ips")),
-            max_depth=settings.max_depth,
-            auto_approve_known_authors=settings.auto_approve_known_authors,
-        )
-
-
-def _read_rules_file(path: str) -> dict[str, list[str]]:
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"KOMMENTERA_RULES_FILE={path!r} is invalid: {error}") from None
-    for key, value in data.items():
-        if key not in RULES_FILE_LISTS:
-            raise ConfigError(f"KOMMENTERA_RULES_FILE: unknown key {key!r}")
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"KOMMENTERA_RULES_FILE: {key} must be a list of strings")
-    return data
-
-
-def _network(value: str) -> Network:
-    try:
-        return ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ConfigError(f"blocked IP {value!r} is not an address or CIDR network") from None
 
 
 # --- the rules, in pipeline order -------------------------------------------------------
@@ -317,12 +249,3 @@ def decide(draft: CommentDraft, facts: Facts, config: RulesConfig) -> Decision:
     if decision.error is not None:
         raise decision.error
     return decision
-
-
-def describe(config: RulesConfig) -> dict[str, Any]:
-    """The active configuration, for the replay report (word lists as counts only)."""
-    return {
-        "rules": [rule.__name__ for rule in PIPELINE],
-        "disallowed_words": len(config.disallowed_words),
-        "moderation_words": len(config.moderation_words),
-    }

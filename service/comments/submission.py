@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.comments.facts import gather_facts, lock_submitter
-from service.comments.rules import RulesConfig, decide
+from service.comments.rules import decide
+from service.comments.rules_config import RulesConfig
 from service.comments.threads import get_or_create_thread, refresh_public_state
 from service.comments.validation import clean_user_agent, validate_comment
 from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread, utcnow

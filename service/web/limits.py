@@ -32,6 +32,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         storage_uri=settings.rate_limit_storage,
         key_prefix="kommentera",
         headers_enabled=False,
+        # A Redis outage must not take comments down: the limiter then lets requests
+        # through (and logs), while the database's flood rule still holds.
+        swallow_errors=True,
         strategy="moving-window",
     )
     limiter.init_app(app)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from service.comments import rules
-from service.comments.rules import Action, Facts, RulesConfig, evaluate
+from service.comments.rules import Action, Facts, evaluate
+from service.comments.rules_config import RulesConfig
 from service.comments.sanitize import sanitize_html
 from service.comments.validation import CommentDraft
 from service.config import Settings
