@@ -96,7 +96,9 @@ def test_closing_a_thread_needs_a_token_and_a_boolean(
     assert {e["field"] for e in bad.get_json()["errors"]} == {"post_id", "closed"}
 
 
-def test_threads_close_by_age_only_when_configured(configure: Configure, session: Session) -> None:
+def test_threads_close_by_age_only_when_configured(
+    configure: Configure, session: Session, moderator_headers: dict[str, str]
+) -> None:
     submit(configure())
     session.execute(update(Thread).values(created_at=utcnow() - timedelta(days=400)))
     session.commit()
@@ -106,6 +108,9 @@ def test_threads_close_by_age_only_when_configured(configure: Configure, session
     assert response.status_code == 403
     assert response.get_json()["code"] == "comments_closed"
     assert len(_stored(session)) == 2
+    state = _close(configure(close_after_days=30), moderator_headers, False, "haninge-och-kalix")
+    assert state.get_json()["closed"] is True  # reopening does not undo closing by age
+    assert state.get_json()["closes_at"] is not None
 
 
 def test_a_duplicate_is_409_even_with_markup_tricks_but_not_after_trash(
@@ -176,6 +181,17 @@ def test_the_rate_limit_covers_every_write_endpoint_but_not_reads(
         assert int(response.headers["Retry-After"]) >= 1
     assert client.get("/api/v1/comments?post_id=p").status_code == 200
     assert _post(client, ip="192.0.2.60", body="Annan IP").status_code == 202
+
+
+def test_the_default_rate_limit_allows_twenty_writes_a_minute(
+    configure: Configure, session: Session
+) -> None:
+    client = configure(rate_limit=Settings().rate_limit)
+
+    statuses = [_post(client, body=f"Kommentar {n}").status_code for n in range(21)]
+
+    assert statuses == [202] * 20 + [429]
+    assert len(_stored(session)) == 20
 
 
 @pytest.mark.usefixtures("database_url")
