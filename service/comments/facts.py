@@ -15,9 +15,6 @@ from service.comments.threads import find_thread
 from service.comments.validation import CommentDraft
 from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread
 
-# Deepest parent chain walked when no depth limit is configured (history for replay).
-_MAX_WALK = 64
-
 
 def lock_submitter(session: Session, email: str, ip: str | None) -> None:
     """Serialize submissions from the same e-mail or IP until the transaction ends.
@@ -39,7 +36,8 @@ def _earlier(before_id: int | None) -> list[ColumnElement[bool]]:
 
 
 def _depth(session: Session, parent_id: int | None, limit: int) -> int:
-    depth, current = 1, parent_id
+    """The new comment's level, walked no further than the limit needs (0: not at all)."""
+    depth, current = 1, parent_id if limit else None
     while current is not None and depth <= limit:
         depth += 1
         current = session.scalar(select(Comment.parent_id).where(Comment.id == current))
@@ -131,7 +129,7 @@ def gather_facts(
         honeypot=honeypot,
         thread_closed=bool(thread and thread.closed),
         thread_created_at=thread.created_at if thread else None,
-        depth=_depth(session, draft.parent_id, config.max_depth or _MAX_WALK),
+        depth=_depth(session, draft.parent_id, config.max_depth),
         duplicate=_duplicate(session, draft, before_id),
         last_comment_at=(
             _last_comment_at(session, draft.email, ip, before_id) if config.flood_seconds else None
