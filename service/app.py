@@ -9,10 +9,12 @@ import uuid
 from flask import Flask, Response, current_app, g, request
 from flask_babel import Babel
 from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import db
+from service.comments.rules_config import RulesConfig
 from service.config import LANGUAGES, Settings
-from service.web import demo, form, moderation, openapi, problems, public, receipts
+from service.web import demo, form, limits, moderation, openapi, problems, public, receipts, threads
 
 SUPPORTED_LANGUAGES = LANGUAGES
 # Headers a cross-origin script may read from JSON API responses.
@@ -50,6 +52,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # å stays å on the wire
     app.json.sort_keys = False
     app.extensions["kommentera.settings"] = settings
+    app.extensions["kommentera.rules"] = RulesConfig.from_settings(settings)
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
 
     db.init_app(app, settings)
     Babel(app, locale_selector=_select_language)
@@ -62,11 +69,13 @@ def create_app(settings: Settings | None = None) -> Flask:
             expose_headers=list(CORS_EXPOSED_HEADERS),
             max_age=600,
         )
+    limits.init_app(app, settings)
     app.before_request(_assign_request_id)
     app.after_request(_return_request_id)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(threads.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(form.bp)
     app.register_blueprint(demo.bp)

@@ -3,6 +3,8 @@ every command runs against a fully configured app."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -12,9 +14,10 @@ from gunicorn.app.base import BaseApplication
 
 from service import db
 from service.app import create_app
+from service.comments.replay import replay
 from service.config import Settings
 from service.errors import ConfigError
-from service.models import Role
+from service.models import Role, utcnow
 from service.moderators import TokenNameError, create_token, list_moderators, revoke_token
 
 
@@ -127,6 +130,37 @@ def tokens_revoke(name: str) -> None:
         except TokenNameError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"revoked {name}", err=True)
+
+
+@cli.group("rules")
+def rules_group() -> None:
+    """Inspect the moderation rules."""
+
+
+@rules_group.command("replay")
+@click.option("--since", type=click.IntRange(min=0), help="Only comments from the last DAYS days.")
+@click.option("--samples", type=click.IntRange(min=0), default=10, show_default=True)
+def rules_replay(since: int | None, samples: int) -> None:
+    """Re-run the current rules over stored comments and report what would change.
+
+    Read-only: nothing is written, so a new word list can be tried before it bites.
+    """
+    cutoff = utcnow() - timedelta(days=since) if since is not None else None
+    with db.database().sessions() as session:
+        report = replay(session, current_app.extensions["kommentera.rules"], since=cutoff)
+        session.rollback()
+
+    def counts(counter: Counter[str]) -> str:
+        return ", ".join(f"{key} {value}" for key, value in counter.most_common()) or "-"
+
+    click.echo(f"replayed {report.total} comments under the current rules")
+    click.echo(f"verdicts: {counts(report.verdicts)}")
+    click.echo(f"rules: {counts(report.rules)}")
+    click.echo(f"would change: {len(report.changes)}")
+    # Comment ids only: the operator's terminal is no place for commenters' addresses.
+    for change in report.changes[:samples]:
+        why = "; ".join(f"{r['rule']}: {r['detail']}" for r in change.reasons)
+        click.echo(f"  #{change.comment_id} {change.was} -> {change.would_be} ({why})")
 
 
 def main() -> None:

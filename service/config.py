@@ -78,6 +78,50 @@ def _language(raw: str) -> str:
     return raw
 
 
+def _rate_limit(raw: str) -> str:
+    """A Flask-Limiter rate such as "20/minute" or "100 per hour"; "0" switches it off."""
+    if raw in ("0", "off"):
+        return "0"
+    from limits import parse_many  # only needed when a limit is configured
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError('not a rate limit (e.g. "20/minute"; "0" switches it off)') from None
+    return raw
+
+
+def _limit_storage(raw: str) -> str:
+    if raw.split("://", 1)[0] not in ("memory", "redis", "rediss", "redis+unix"):
+        raise ValueError("must be memory:// or a redis:// URL")
+    return raw
+
+
+def _flag(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _word_list(raw: str) -> tuple[str, ...]:
+    return tuple(word.strip() for word in raw.split(",") if word.strip())
+
+
+def _disallowed_action(raw: str) -> str:
+    if raw not in ("spam", "trash"):
+        raise ValueError("must be spam or trash")
+    return raw
+
+
+def _existing_file(raw: str) -> str:
+    if not Path(raw).is_file():
+        raise ValueError("no such file")
+    return raw
+
+
 def _setting(env: str, parse: Callable[[str], Any], doc: str) -> dict[str, Any]:
     return {"env": env, "parse": parse, "doc": doc}
 
@@ -129,6 +173,91 @@ class Settings:
         metadata=_setting(
             "SECRET_KEY", _text, "key signing moderation receipts (default: one kept in the DB)"
         ),
+    )
+
+    # Moderation rules and spam defences (docs/rules.md)
+    close_after_days: int = field(
+        default=0,
+        metadata=_setting(
+            "CLOSE_AFTER_DAYS",
+            _non_negative_int,
+            "close threads this long after their first comment (0 = never)",
+        ),
+    )
+    flood_seconds: int = field(
+        default=15,
+        metadata=_setting(
+            "FLOOD_SECONDS",
+            _non_negative_int,
+            "minimum gap between comments per IP or e-mail (0 = off)",
+        ),
+    )
+    rate_limit: str = field(
+        default="20/minute",
+        metadata=_setting("RATE_LIMIT", _rate_limit, "per-IP limit on write requests (0 = off)"),
+    )
+    rate_limit_storage: str = field(
+        default="memory://",
+        metadata=_setting(
+            "RATE_LIMIT_STORAGE", _limit_storage, "rate-limit counters: memory:// or redis://..."
+        ),
+    )
+    trusted_proxies: int = field(
+        default=0,
+        metadata=_setting(
+            "TRUSTED_PROXIES", _non_negative_int, "proxy hops whose X-Forwarded-For is trusted"
+        ),
+    )
+    honeypot_field: str = field(
+        default="", metadata=_setting("HONEYPOT_FIELD", _text, "hidden form field bots fill in")
+    )
+    disallowed_words: tuple[str, ...] = field(
+        default=(),
+        metadata=_setting(
+            "DISALLOWED_WORDS", _word_list, "comma-separated words/IPs that mean spam"
+        ),
+    )
+    disallowed_action: str = field(
+        default="spam",
+        metadata=_setting(
+            "DISALLOWED_ACTION", _disallowed_action, "status for disallowed words: spam or trash"
+        ),
+    )
+    moderation_words: tuple[str, ...] = field(
+        default=(),
+        metadata=_setting(
+            "MODERATION_WORDS", _word_list, "comma-separated words that hold a comment"
+        ),
+    )
+    max_links: int = field(
+        default=2,
+        metadata=_setting(
+            "MAX_LINKS", _non_negative_int, "hold comments with this many links (0 = off)"
+        ),
+    )
+    blocked_emails: tuple[str, ...] = field(
+        default=(),
+        metadata=_setting(
+            "BLOCKED_EMAILS", _word_list, "comma-separated e-mails or @domains: spam"
+        ),
+    )
+    blocked_ips: tuple[str, ...] = field(
+        default=(),
+        metadata=_setting("BLOCKED_IPS", _word_list, "comma-separated IPs or CIDR networks: spam"),
+    )
+    max_depth: int = field(
+        default=5,
+        metadata=_setting("MAX_DEPTH", _non_negative_int, "deepest reply level accepted (0 = off)"),
+    )
+    auto_approve_known_authors: bool = field(
+        default=False,
+        metadata=_setting(
+            "AUTO_APPROVE_KNOWN_AUTHORS", _flag, "publish at once for authors approved before"
+        ),
+    )
+    rules_file: str = field(
+        default="",
+        metadata=_setting("RULES_FILE", _existing_file, "TOML file with long word lists"),
     )
 
     @classmethod

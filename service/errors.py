@@ -40,3 +40,19 @@ class VersionConflictError(KommenteraError):
     def __init__(self, current_version: int) -> None:
         super().__init__(f"current version is {current_version}")
         self.current_version = current_version
+
+
+class CommentsClosedError(KommenteraError):
+    """The thread no longer takes comments (closed by a moderator or by age)."""
+
+
+class DuplicateCommentError(KommenteraError):
+    """The same author already left the same comment in the same place."""
+
+
+class FloodError(KommenteraError):
+    """The same IP or e-mail commented too recently; retry_after is in whole seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after

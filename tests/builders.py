@@ -6,6 +6,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from service.config import Settings
+
 
 def comment_payload(**overrides: Any) -> dict[str, Any]:
     payload = {
@@ -35,3 +37,11 @@ def submit_approved(client: FlaskClient, headers: dict[str, str], **overrides: A
     comment_id = submit(client, **overrides)["id"]
     approve(client, headers, comment_id)
     return comment_id
+
+
+def settings_for(database_url: str, **overrides: Any) -> Settings:
+    """Test settings: tests post many comments from one IP and e-mail in quick succession,
+    so flood and rate limits are off unless a test turns them on."""
+    return Settings(
+        database_url=database_url, **{"flood_seconds": 0, "rate_limit": "0", **overrides}
+    )

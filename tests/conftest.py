@@ -22,6 +22,7 @@ from service.app import create_app
 from service.config import Settings
 from service.models import Base, Role
 from service.moderators import create_token
+from tests.builders import settings_for
 
 POSTGRES_URL = os.environ.get("KOMMENTERA_TEST_DATABASE_URL", "")
 POSTGRES_REQUIRED = os.environ.get("KOMMENTERA_REQUIRE_POSTGRES") == "1"
@@ -85,7 +86,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    return settings_for(database_url)
 
 
 @pytest.fixture

@@ -65,8 +65,9 @@ class ReceiptSigner:
         )
 
     def held_comment(self, session: Session, comment_id: int, given: str | None) -> Comment | None:
-        """The pending comment its author may see with this receipt, else None."""
+        """The unpublished comment its author may see with this receipt, else None. Spam and
+        trash count as held too, so the receipt never tells a spammer it was caught."""
         comment = session.get(Comment, comment_id)
-        if comment is None or comment.status is not CommentStatus.PENDING:
+        if comment is None or comment.status is CommentStatus.APPROVED:
             return None
         return comment if self.verifies(comment, given) else None

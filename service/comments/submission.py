@@ -10,9 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.comments.facts import gather_facts, lock_submitter
+from service.comments.rules import decide
+from service.comments.rules_config import RulesConfig
 from service.comments.threads import get_or_create_thread, refresh_public_state
 from service.comments.validation import clean_user_agent, validate_comment
-from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread
+from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread, utcnow
 
 SUBMISSION_ACTOR = "submission"
 
@@ -41,11 +44,36 @@ def _approved_parent_exists(session: Session) -> Any:
     return exists
 
 
-def submit_comment(session: Session, raw: Mapping[str, Any], client: ClientInfo) -> Comment:
-    """Validate and store a new comment; raises InvalidFieldsError with every field error."""
+def _honeypot(raw: Mapping[str, Any], config: RulesConfig) -> str:
+    if not config.honeypot_field:
+        return ""
+    value = raw.get(config.honeypot_field)
+    return str(value).strip() if value not in (None, False) else ""
+
+
+def submit_comment(
+    session: Session,
+    raw: Mapping[str, Any],
+    client: ClientInfo,
+    rules: RulesConfig,
+) -> Comment:
+    """Validate, run the moderation rules and store a new comment. Raises InvalidFieldsError
+    with every field error, or the rejecting rule's error (closed, duplicate, flood)."""
     draft = validate_comment(raw, parent_exists=_approved_parent_exists(session))
-    status = CommentStatus.PENDING
-    reasons = [{"rule": "review", "detail": "every comment is reviewed before publishing"}]
+    user_agent = clean_user_agent(client.user_agent)
+    lock_submitter(session, draft.email, client.ip)
+    facts = gather_facts(
+        session,
+        draft,
+        rules,
+        now=utcnow(),
+        ip=client.ip,
+        user_agent=user_agent,
+        honeypot=_honeypot(raw, rules),
+    )
+    decision = decide(draft, facts, rules)
+    status, reasons = decision.status, decision.reasons
+    assert status is not None  # decide() raised for a rejection
 
     thread = get_or_create_thread(session, draft.post_id)
     comment = Comment(
@@ -58,7 +86,7 @@ def submit_comment(session: Session, raw: Mapping[str, Any], client: ClientInfo)
         body_source=draft.body_source,
         body_html=draft.body_html,
         ip=client.ip,
-        user_agent=clean_user_agent(client.user_agent),
+        user_agent=user_agent,
         reasons=reasons,
     )
     session.add(comment)

@@ -3,6 +3,8 @@ the version that public ETags are made of), refreshed in the caller's transactio
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -49,3 +51,17 @@ def refresh_public_state(session: Session, thread_ids: set[int]) -> None:
     for thread in [obj for obj in session.identity_map.values() if isinstance(obj, Thread)]:
         if thread.id in thread_ids:
             session.expire(thread, ["approved_count", "public_version"])
+
+
+def set_closed(session: Session, post_id: str, closed: bool) -> Thread:
+    """Close or reopen a post's comments; creates the thread so a post can be closed
+    before its first comment."""
+    thread = get_or_create_thread(session, post_id)
+    thread.closed = closed
+    session.flush()
+    return thread
+
+
+def closes_at(thread: Thread, close_after_days: int) -> datetime | None:
+    """When the thread closes by age (KOMMENTERA_CLOSE_AFTER_DAYS), or None."""
+    return thread.created_at + timedelta(days=close_after_days) if close_after_days else None

@@ -14,13 +14,13 @@ from werkzeug.exceptions import HTTPException
 from service.comments.submission import submit_comment
 from service.config import LANGUAGES, Settings
 from service.db import request_session
-from service.errors import FieldError, InvalidFieldsError
+from service.errors import FieldError, InvalidFieldsError, KommenteraError
 from service.models import CommentStatus
 from service.origins import parse_origin, safe_redirect_target, with_comment_anchor, with_receipt
 from service.web import receipts
 from service.web.messages import field_label, field_message, title
-from service.web.problems import ProblemError
-from service.web.public import client_info
+from service.web.problems import REJECTIONS, ProblemError, rejection
+from service.web.public import client_info, rules_config
 
 bp = Blueprint("form", __name__, template_folder="templates")
 
@@ -38,6 +38,7 @@ _HTTP_CODES = {
     400: "bad_request",
     413: "too_large",
     415: "unsupported_form_media_type",
+    429: "rate_limited",
     500: "internal_error",
 }
 
@@ -69,7 +70,8 @@ def _read_form() -> MultiDict[str, str]:
 
 
 def _domain_fields(form: MultiDict[str, str]) -> dict[str, Any]:
-    raw = {field: form.get(name) for name, field in FORM_FIELDS.items()}
+    # Unmapped fields pass through too: the honeypot field is one of them.
+    raw = {**form.to_dict(), **{field: form.get(name) for name, field in FORM_FIELDS.items()}}
     if raw["parent_id"] == "0":  # WordPress sends 0 for "not a reply"
         raw["parent_id"] = None
     return raw
@@ -87,7 +89,7 @@ def submit() -> Response:
     signer.load()  # before the request takes SQLite's write lock (the key may need a write)
     form = _read_form()
     session = request_session()
-    comment = submit_comment(session, _domain_fields(form), client_info())
+    comment = submit_comment(session, _domain_fields(form), client_info(), rules_config())
     session.commit()
     target = return_target() or url_for("form.thanks", _external=True)
     if comment.status is CommentStatus.APPROVED:
@@ -125,6 +127,17 @@ def _invalid(error: InvalidFieldsError) -> Response:
     return _error_page(422, "invalid_fields", error.errors, keep_input=True)
 
 
+def _rejected(error: KommenteraError) -> Response:
+    status, code, headers = rejection(error)
+    response = _error_page(status, code, [], keep_input=True)
+    response.headers.update(headers)
+    return response
+
+
+for _rejection in REJECTIONS:
+    bp.register_error_handler(_rejection, _rejected)
+
+
 @bp.errorhandler(ProblemError)
 def _problem(error: ProblemError) -> Response:
     return _error_page(error.status, error.code, error.errors, keep_input=False)
@@ -134,4 +147,4 @@ def _problem(error: ProblemError) -> Response:
 def _http(error: HTTPException) -> Response:
     status = error.code or 400
     # A body past the size limit cannot be read back, so there is nothing to re-fill.
-    return _error_page(status, _HTTP_CODES.get(status, "bad_request"), [], keep_input=False)
+    return _error_page(status, _HTTP_CODES.get(status, "bad_request"), [], keep_input=status != 413)

@@ -20,6 +20,7 @@ FIELD_MESSAGES: dict[str, LazyString] = {
     "empty": _l("The comment has no visible text left after removing disallowed HTML."),
     "invalid_cursor": _l("This page cursor is not valid; start again from the first page."),
     "out_of_range": _l("This number is out of range."),
+    "too_deep": _l("Replies cannot be nested this deep; reply to an earlier comment instead."),
 }
 
 TITLES: dict[str, LazyString] = {
@@ -39,6 +40,10 @@ TITLES: dict[str, LazyString] = {
     "unsupported_form_media_type": _l(
         "Send the form as application/x-www-form-urlencoded or multipart/form-data."
     ),
+    "comments_closed": _l("Comments are closed for this post."),
+    "duplicate": _l("You have already posted this comment."),
+    "flood": _l("You are posting comments too quickly; wait a moment and try again."),
+    "rate_limited": _l("Too many requests; wait a moment and try again."),
 }
 
 # What each field is called on the comment form, to say which field an error is about.
@@ -56,6 +61,7 @@ LIMIT_MESSAGES: dict[str, LazyString] = {
     "max_bytes": _l("At most %(limit)s bytes (letters like å, ä and ö count as two)."),
     "max_chars": _l("At most %(limit)s characters."),
     "max_items": _l("At most %(limit)s values."),
+    "max_depth": _l("At most %(limit)s levels of replies."),
 }
 
 

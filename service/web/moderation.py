@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from service.comments.queries import any_comment, audit_events, moderation_queue
+from service.comments.queries import any_comment, audit_events, author_history, moderation_queue
 from service.comments.review import MAX_BULK_IDS, bulk_set_status, delete_comment, update_comment
 from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError
@@ -59,23 +59,26 @@ def _status_field(raw: dict[str, Any]) -> CommentStatus | None:
 
 
 def _with_etag(comment: Comment) -> Response:
-    response = jsonify(serializers.moderator_comment(comment))
+    history = author_history(request_session(), [comment.email])[comment.email]
+    response = jsonify(serializers.moderator_comment(comment, history))
     response.set_etag(_etag(comment))
     return response
 
 
 @bp.get("/comments")
 def queue() -> Response:
+    session = request_session()
     page = moderation_queue(
-        request_session(),
+        session,
         status=choice_param("status", CommentStatus, CommentStatus.PENDING),
         post_id=request.args.get("post_id") or None,
         limit=limit_param(),
         after=cursor_param(),
     )
+    history = author_history(session, [c.email for c in page.items])
     return jsonify(
         {
-            "comments": [serializers.moderator_comment(c) for c in page.items],
+            "comments": [serializers.moderator_comment(c, history[c.email]) for c in page.items],
             "next_cursor": encode_cursor(page.next_after),
         }
     )

@@ -11,7 +11,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from service.errors import FieldError, InvalidFieldsError, NotFoundError, VersionConflictError
+from service.errors import (
+    CommentsClosedError,
+    DuplicateCommentError,
+    FieldError,
+    FloodError,
+    InvalidFieldsError,
+    KommenteraError,
+    NotFoundError,
+    VersionConflictError,
+)
 from service.web.messages import field_message, title
 
 log = logging.getLogger(__name__)
@@ -25,7 +34,22 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
 }
+
+
+# Rule verdicts that refuse a submission: the status and code each one answers with.
+REJECTIONS: dict[type[KommenteraError], tuple[int, str]] = {
+    CommentsClosedError: (403, "comments_closed"),
+    DuplicateCommentError: (409, "duplicate"),
+    FloodError: (429, "flood"),
+}
+
+
+def rejection(error: KommenteraError) -> tuple[int, str, dict[str, str]]:
+    status, code = REJECTIONS[type(error)]
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, FloodError) else {}
+    return status, code, headers
 
 
 class ProblemError(Exception):
@@ -86,6 +110,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(VersionConflictError)
     def _conflict(error: VersionConflictError) -> Response:
         return problem(412, "version_conflict", current_version=error.current_version)
+
+    for error_class in REJECTIONS:
+
+        @app.errorhandler(error_class)
+        def _rejected(error: KommenteraError) -> Response:
+            status, code, headers = rejection(error)
+            return problem(status, code, headers=headers)
 
     @app.errorhandler(StaleDataError)
     def _stale(_error: StaleDataError) -> Response:

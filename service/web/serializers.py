@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.models import Comment, ModerationEvent, Moderator
+from service.models import Comment, CommentStatus, ModerationEvent, Moderator
 
 
 def public_comment(comment: Comment) -> dict[str, Any]:
@@ -20,13 +20,17 @@ def public_comment(comment: Comment) -> dict[str, Any]:
 
 
 def submitted_comment(comment: Comment) -> dict[str, Any]:
-    """What the commenter gets back: the public fields plus where it stands."""
-    return {**public_comment(comment), "post_id": comment.thread.post_id, "status": comment.status}
+    """What the commenter gets back: the public fields plus where it stands. Spam and trash
+    answer "pending", exactly like a held comment, so a spammer never learns it was caught."""
+    shown = "approved" if comment.status is CommentStatus.APPROVED else "pending"
+    return {**public_comment(comment), "post_id": comment.thread.post_id, "status": shown}
 
 
-def moderator_comment(comment: Comment) -> dict[str, Any]:
+def moderator_comment(comment: Comment, history: dict[str, int] | None = None) -> dict[str, Any]:
+    """history: the author's (same e-mail) approved and spam counts, when loaded."""
     return {
         **submitted_comment(comment),
+        "status": comment.status,
         "email": comment.email,
         "ip": comment.ip,
         "user_agent": comment.user_agent,
@@ -34,6 +38,7 @@ def moderator_comment(comment: Comment) -> dict[str, Any]:
         "reasons": comment.reasons,
         "version": comment.version,
         "updated_at": comment.updated_at.isoformat(),
+        "author_history": history or {"approved": 0, "spam": 0},
     }
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service import db
+from service.app import create_app
 from service.config import Settings
 from service.models import Comment, CommentStatus
-from tests.builders import approve, submit
+from tests.builders import approve, settings_for, submit
 
 BLOG = "https://blogg.exempel.se"
 POST_URL = f"{BLOG}/2016/12/haninge-och-kalix/"
@@ -20,7 +24,7 @@ POST_URL = f"{BLOG}/2016/12/haninge-och-kalix/"
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, allowed_origins=(BLOG,))
+    return settings_for(database_url, allowed_origins=(BLOG,))
 
 
 def wordpress_form(**overrides: Any) -> dict[str, str]:
@@ -245,3 +249,53 @@ def test_the_json_api_keeps_problem_json_errors(client: FlaskClient) -> None:
 
     assert response.status_code == 415
     assert response.mimetype == "application/problem+json"
+
+
+def test_a_filled_honeypot_on_the_form_is_spam_that_looks_held_even_through_its_receipt(
+    app_with_rules: Callable[..., FlaskClient], session: Session
+) -> None:
+    client = app_with_rules(honeypot_field="hemsida2")
+
+    human = client.post("/comments/form", data=wordpress_form(hemsida2=""))
+    bot = client.post(
+        "/comments/form", data=wordpress_form(hemsida2="http://spam.example", email="b@x.se")
+    )
+
+    human_comment, bot_comment = _comments(session)
+    assert (human_comment.status, bot_comment.status) == (CommentStatus.PENDING, CommentStatus.SPAM)
+    assert human.status_code == bot.status_code == 303
+    receipt = parse_qs(urlsplit(bot.headers["Location"]).query)
+    shown = client.get(
+        f"/api/v1/comments/{bot_comment.id}",
+        query_string={"moderation_hash": receipt["moderation-hash"][0]},
+    )
+    assert shown.status_code == 200
+    assert shown.get_json()["status"] == "pending"
+
+
+def test_the_form_applies_the_configured_rules_like_the_json_api(
+    app_with_rules: Callable[..., FlaskClient], session: Session
+) -> None:
+    client = app_with_rules(flood_seconds=60)
+
+    first = client.post("/comments/form", data=wordpress_form())
+    second = client.post("/comments/form", data=wordpress_form(comment="En till kommentar"))
+
+    assert first.status_code == 303
+    assert second.status_code == 429
+    assert second.headers["Retry-After"]
+    assert "En till kommentar" in second.get_data(as_text=True)  # nothing typed is lost
+    assert len(_comments(session)) == 1
+
+
+@pytest.fixture
+def app_with_rules(database_url: str) -> Iterator[Callable[..., FlaskClient]]:
+    apps: list[Flask] = []
+
+    def make(**rules: Any) -> FlaskClient:
+        apps.append(create_app(settings_for(database_url, allowed_origins=(BLOG,), **rules)))
+        return apps[-1].test_client()
+
+    yield make
+    for app in apps:
+        db.database(app).engine.dispose()

@@ -13,6 +13,7 @@ from service import db
 from service.app import create_app
 from service.config import Settings
 from service.errors import ConfigError
+from tests.builders import settings_for
 
 BLOG = "https://blogg.exempel.se"
 ClientFactory = Callable[..., FlaskClient]
@@ -24,7 +25,7 @@ def client_with(database_url: str) -> Iterator[ClientFactory]:
     apps: list[Flask] = []
 
     def make(**settings: Any) -> FlaskClient:
-        apps.append(create_app(Settings(database_url=database_url, **settings)))
+        apps.append(create_app(settings_for(database_url, **settings)))
         return apps[-1].test_client()
 
     yield make

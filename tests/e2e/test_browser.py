@@ -4,16 +4,15 @@ lose nothing when a field is missing. Each step leaves a screenshot in test-arti
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.support.server import running_server
 
 pytestmark = pytest.mark.e2e
 
@@ -30,47 +29,14 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    """A real server on a free port over a temp SQLite file; yields (base URL, its env)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "KOMMENTERA_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'k.db'}",
-        "KOMMENTERA_WORKERS": "1",
-    }
-    env.pop("KOMMENTERA_ALLOWED_ORIGINS", None)
-    process = subprocess.Popen(
-        [str(KOMMENTERA), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if process.poll() is not None:
-                pytest.fail(f"server exited: {process.stderr.read().decode()[-2000:]}")
-            try:
-                requests.get(f"{base}/demo/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        yield base, env
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stderr.close()
+    """A real server over a temp SQLite file; yields (base URL, its env)."""
+    database = tmp_path_factory.mktemp("e2e") / "k.db"
+    with running_server(
+        f"sqlite:///{database}", workers=1, without_env=("KOMMENTERA_ALLOWED_ORIGINS",)
+    ) as server:
+        yield server.base_url, server.env
 
 
 @pytest.fixture(scope="module")

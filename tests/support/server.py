@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,9 @@ from pathlib import Path
 import requests
 
 KOMMENTERA = str(Path(sys.executable).with_name("kommentera"))
+# Tests post many comments from one address in quick succession; a test about the flood
+# rule or rate limits turns them back on through extra_env.
+RULES_OFF = {"KOMMENTERA_FLOOD_SECONDS": "0", "KOMMENTERA_RATE_LIMIT": "0"}
 
 
 def free_port() -> int:
@@ -29,6 +33,7 @@ class Server:
     base_url: str
     process: subprocess.Popen
     env: dict[str, str]
+    log_path: Path
 
     def cli(self, *args: str) -> str:
         """Run another `kommentera` command against the same database."""
@@ -36,18 +41,21 @@ class Server:
             [KOMMENTERA, *args], env=self.env, capture_output=True, text=True, check=True
         ).stdout
 
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
-def wait_until_up(base_url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+
+def wait_until_up(server: Server, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
         try:
-            requests.get(f"{base_url}/api/v1/openapi.json", timeout=1)
+            requests.get(f"{server.base_url}/api/v1/openapi.json", timeout=1)
             return
         except requests.ConnectionError:
             time.sleep(0.1)
-    raise TimeoutError(f"{base_url} did not come up in {timeout}s")
+    raise TimeoutError(f"{server.base_url} did not come up in {timeout}s:\n{server.log()}")
 
 
 @contextmanager
@@ -56,37 +64,39 @@ def running_server(
     *,
     workers: int = 2,
     extra_env: dict[str, str] | None = None,
-    cwd: Path | None = None,
+    without_env: tuple[str, ...] = (),
 ) -> Iterator[Server]:
+    """The server's output goes to a file (a pipe nobody reads would block it)."""
     port = free_port()
-    env = {**os.environ, "KOMMENTERA_DATABASE_URL": database_url, **(extra_env or {})}
-    process = subprocess.Popen(
-        [
-            KOMMENTERA,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "KOMMENTERA_DATABASE_URL": database_url, **RULES_OFF, **(extra_env or {})}
+    for name in without_env:
+        env.pop(name, None)
+    log_path = Path(tempfile.mkdtemp(prefix="kommentera-server-")) / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                KOMMENTERA,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, env, log_path)
     try:
-        wait_until_up(base_url, process)
-        yield Server(base_url, process, env)
+        wait_until_up(server)
+        yield server
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process.stdout:
-            process.stdout.close()
