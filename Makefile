@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,15 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Benchmarks need wrk (Debian package); Isso goes into its own venv (bench/.venv-isso).
+# BENCH_QUICK=1 make bench is a smoke run of a minute or two.
+bench-tools:
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+
+bench: $(STAMP) bench-tools
+	cd bench && ../$(BIN)/python run.py
+	cd bench && ../$(BIN)/python scale.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
