@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench clean browser translations
+.PHONY: run test lint bench bench-tools clean browser translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ translations: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Benchmarks need wrk (Debian package); Isso goes into its own venv (bench/.venv-isso).
+# BENCH_QUICK=1 make bench is a smoke run of a minute or two.
+bench-tools:
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+
+bench: $(STAMP) bench-tools
+	cd bench && ../$(BIN)/python run.py
+	cd bench && ../$(BIN)/python scale.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -20,6 +21,20 @@ KOMMENTERA = str(Path(sys.executable).with_name("kommentera"))
 # Tests post many comments from one address in quick succession; a test about the flood
 # rule or rate limits turns them back on through extra_env.
 RULES_OFF = {"KOMMENTERA_FLOOD_SECONDS": "0", "KOMMENTERA_RATE_LIMIT": "0"}
+
+
+def worker_pids(master: int) -> list[int]:
+    """The gunicorn workers of a master process (its children), read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if ppid == master:
+                found.append(int(entry.name))
+    return found
 
 
 def free_port() -> int:
@@ -45,16 +60,19 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def wait_until_up(server: Server, timeout: float = 30) -> None:
+def wait_until_up(server: Server, workers: int, timeout: float = 60) -> None:
+    """Until it answers and every worker has been forked."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
         try:
-            requests.get(f"{server.base_url}/api/v1/openapi.json", timeout=1)
-            return
+            requests.get(f"{server.base_url}/api/v1/openapi.json", timeout=2)
+            if len(worker_pids(server.process.pid)) >= workers:
+                return
         except requests.ConnectionError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     raise TimeoutError(f"{server.base_url} did not come up in {timeout}s:\n{server.log()}")
 
 
@@ -87,16 +105,18 @@ def running_server(
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so cleanup reaches orphans
         )
     server = Server(f"http://127.0.0.1:{port}", process, env, log_path)
     try:
-        wait_until_up(server)
+        wait_until_up(server, workers)
         yield server
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        # Workers orphaned by a killed master, or a master that would not stop.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
