@@ -3,32 +3,18 @@ handling and blueprints together. Nothing is built at import time."""
 
 from __future__ import annotations
 
-import re
-import uuid
-
-from flask import Flask, Response, g, request
+from flask import Flask, request
 from flask_babel import Babel
 
 from service import db
 from service.config import Settings
-from service.web import moderation, openapi, problems, public
+from service.web import metrics, moderation, openapi, ops, problems, public, requestlog
 
 SUPPORTED_LANGUAGES = ("en", "sv")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def _select_language() -> str:
     return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or "en"
-
-
-def _assign_request_id() -> None:
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-
-
-def _return_request_id(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.get("request_id", "")
-    return response
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -45,10 +31,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app, settings)
     Babel(app, locale_selector=_select_language)
     problems.init_app(app)
-    app.before_request(_assign_request_id)
-    app.after_request(_return_request_id)
+    requestlog.init_app(app)
+    metrics.init_app(app)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(ops.bp)
     return app

@@ -59,6 +59,32 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _http_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return raw
+
+
+def _address_list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
 def _setting(env: str, parse: Callable[[str], Any], doc: str) -> dict[str, Any]:
     return {"env": env, "parse": parse, "doc": doc}
 
@@ -90,6 +116,74 @@ class Settings:
         metadata=_setting(
             "SQLITE_BUSY_TIMEOUT_MS", _non_negative_int, "how long a SQLite writer waits"
         ),
+    )
+
+    # Operations and notifications (issue 5): webhook, moderator e-mail, delivery worker.
+    webhook_url: str = field(
+        default="",
+        metadata=_setting("WEBHOOK_URL", _http_url, "where events are POSTed (off if empty)"),
+    )
+    webhook_secret: str = field(
+        default="",
+        metadata=_setting("WEBHOOK_SECRET", _text, "HMAC-SHA256 key signing webhook bodies"),
+    )
+    webhook_include_private: bool = field(
+        default=False,
+        metadata=_setting(
+            "WEBHOOK_INCLUDE_PRIVATE", _boolean, "include commenter e-mail and IP in webhooks"
+        ),
+    )
+    webhook_timeout_seconds: int = field(
+        default=10,
+        metadata=_setting("WEBHOOK_TIMEOUT_SECONDS", _positive_int, "timeout of one delivery"),
+    )
+    delivery_max_attempts: int = field(
+        default=8,
+        metadata=_setting(
+            "DELIVERY_MAX_ATTEMPTS", _positive_int, "attempts before an event is marked failed"
+        ),
+    )
+    delivery_backoff_seconds: int = field(
+        default=30,
+        metadata=_setting(
+            "DELIVERY_BACKOFF_SECONDS", _positive_int, "first retry delay; doubles per attempt"
+        ),
+    )
+    worker_poll_seconds: int = field(
+        default=2,
+        metadata=_setting("WORKER_POLL_SECONDS", _positive_int, "how often the worker looks"),
+    )
+    worker_in_serve: bool = field(
+        default=False,
+        metadata=_setting(
+            "WORKER_IN_SERVE", _boolean, "run the delivery worker inside `serve`"
+        ),
+    )
+    smtp_host: str = field(
+        default="", metadata=_setting("SMTP_HOST", _text, "SMTP server (e-mail off if empty)")
+    )
+    smtp_port: int = field(default=587, metadata=_setting("SMTP_PORT", _port, "SMTP port"))
+    smtp_username: str = field(
+        default="", metadata=_setting("SMTP_USERNAME", _text, "SMTP login (none if empty)")
+    )
+    smtp_password: str = field(
+        default="", metadata=_setting("SMTP_PASSWORD", _text, "SMTP password")
+    )
+    smtp_starttls: bool = field(
+        default=True, metadata=_setting("SMTP_STARTTLS", _boolean, "upgrade with STARTTLS")
+    )
+    mail_from: str = field(
+        default="kommentera@localhost",
+        metadata=_setting("MAIL_FROM", _text, "sender of moderator e-mails"),
+    )
+    moderator_emails: tuple[str, ...] = field(
+        default=(),
+        metadata=_setting(
+            "MODERATOR_EMAILS", _address_list, "comma-separated recipients of held-comment mail"
+        ),
+    )
+    log_level: str = field(
+        default="INFO", metadata=_setting("LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING, ERROR")
     )
 
     @classmethod

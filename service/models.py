@@ -178,3 +178,26 @@ class ModerationEvent(Base):
     )
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxEvent(Base):
+    """A notification to deliver (webhook, moderator e-mail), written in the same
+    transaction as the change it reports, so no change is lost or announced twice."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        # The worker's "due" query: undelivered, not failed, next_attempt_at <= now.
+        Index("ix_outbox_events_due", "delivered_at", "failed_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # Channels (webhook, email) already done, so a retry never repeats a delivered one.
+    channels_done: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from service.comments.threads import get_or_create_thread, refresh_public_state
 from service.comments.validation import clean_user_agent, validate_comment
 from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread
+from service.notifications.outbox import record_comment_created
 
 SUBMISSION_ACTOR = "submission"
 
@@ -73,6 +74,7 @@ def submit_comment(session: Session, raw: Mapping[str, Any], client: ClientInfo)
             detail={"reasons": reasons},
         )
     )
+    record_comment_created(session, comment)
     if status is CommentStatus.APPROVED:
         refresh_public_state(session, {thread.id})
     return comment
