@@ -63,7 +63,8 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
+                self.cfg.set(key, value)
 
     def load(self) -> Flask:
         return create_app(Settings.from_env())
@@ -101,6 +102,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
     metrics_dir, temporary = _metrics_directory()
     metrics.enable_multiprocess(metrics_dir)  # before the workers fork
     delivery = _start_delivery_process() if settings.worker_in_serve else None
+    master_pid = os.getpid()
     try:
         _Gunicorn(
             {
@@ -112,14 +114,25 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
                 "accesslog": None,
                 "logconfig_dict": logs.logging_config(settings.log_level),
                 "child_exit": lambda _server, child: metrics.worker_exited(child.pid),
+                # gunicorn 25+'s control socket sits at one path in $HOME: several instances
+                # (sidecars, tests) would fight over it, and serve has no use for it.
+                "control_socket_disable": True,
             }
         ).run()
     finally:
-        if delivery is not None:
-            delivery.terminate()  # SIGTERM: the current delivery finishes first
-            delivery.join(timeout=60)
-        if temporary:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        # gunicorn's forked workers leave run() by SystemExit too: only the master cleans up.
+        if os.getpid() == master_pid:
+            _stop_serving(delivery, metrics_dir if temporary else None)
+
+
+def _stop_serving(
+    delivery: multiprocessing.process.BaseProcess | None, temporary_dir: Path | None
+) -> None:
+    if delivery is not None:
+        delivery.terminate()  # SIGTERM: the current delivery finishes first
+        delivery.join(timeout=60)
+    if temporary_dir is not None:
+        shutil.rmtree(temporary_dir, ignore_errors=True)
 
 
 @cli.command("worker")
