@@ -30,7 +30,7 @@ class Server:
     process: subprocess.Popen[bytes]
     base_url: str
     log_path: Path
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)  # the environment it runs with
 
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(encoding="utf-8").splitlines()
@@ -72,7 +72,7 @@ def start_server(
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(list(argv), env=env, stderr=log, stdout=log, cwd=tmp_path)
-    server = Server(process, f"http://{host}:{port}", log_path)
+    server = Server(process, f"http://{host}:{port}", log_path, extra=env)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
