@@ -8,7 +8,7 @@ from flask_babel import Babel
 
 from service import db
 from service.config import Settings
-from service.web import metrics, moderation, openapi, ops, problems, public, requestlog
+from service.web import metrics, moderation, openapi, ops, params, problems, public, requestlog
 
 SUPPORTED_LANGUAGES = ("en", "sv")
 
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     requestlog.init_app(app)
     metrics.init_app(app)
 
+    app.url_map.converters["int"] = params.IdConverter  # before any route is added
     app.register_blueprint(public.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(openapi.bp)

@@ -61,9 +61,17 @@ def public_comment(session: Session, comment_id: int) -> Comment:
     return comment
 
 
+def _storable(post_id: str) -> bool:
+    # PostgreSQL text cannot hold NUL, so querying with one fails; validation strips control
+    # characters, so such a post id can never have been stored and simply matches nothing.
+    return "\x00" not in post_id
+
+
 def approved_counts(session: Session, post_ids: Sequence[str]) -> dict[str, int]:
     rows = session.execute(
-        select(Thread.post_id, Thread.approved_count).where(Thread.post_id.in_(post_ids))
+        select(Thread.post_id, Thread.approved_count).where(
+            Thread.post_id.in_([p for p in post_ids if _storable(p)])
+        )
     )
     found = {post_id: count for post_id, count in rows}
     return {post_id: found.get(post_id, 0) for post_id in post_ids}
@@ -79,6 +87,8 @@ def moderation_queue(
 ) -> Page[Comment]:
     query = select(Comment).where(Comment.status == status).order_by(Comment.id).limit(limit + 1)
     if post_id is not None:
+        if not _storable(post_id):
+            return _page([], limit)
         query = query.join(Thread).where(Thread.post_id == post_id)
     if after is not None:
         query = query.where(Comment.id > after)
