@@ -46,8 +46,12 @@ def logging_config(level: str) -> dict[str, Any]:
 
 
 def configure(level: str) -> None:
+    """Install the JSON handler, unless logging is already set up (as basicConfig does:
+    an embedding process, or pytest, keeps its own handlers)."""
     import logging.config
 
+    if logging.getLogger().handlers:
+        return
     logging.config.dictConfig(logging_config(level))
     sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 

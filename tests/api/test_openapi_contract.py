@@ -38,8 +38,10 @@ def _documented(rule: str) -> str:
 def test_every_api_and_operations_route_is_in_the_document(app: Flask) -> None:
     documented = spec()["paths"]
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api/") or rule.endpoint.startswith("ops.") or rule.rule in (
-            "/metrics",
+        if (
+            rule.rule.startswith("/api/")
+            or rule.endpoint.startswith("ops.")
+            or rule.rule in ("/metrics",)
         ):
             path = _documented(rule.rule)
             assert path in documented, f"{rule.rule} is not in openapi.yaml"
@@ -74,16 +76,22 @@ def test_ids_too_large_for_the_database_are_not_found_not_server_errors(
 ) -> None:
     huge = 2**63
     assert client.get(f"/api/v1/comments/{huge}").status_code == 404
-    assert client.delete(f"/api/v1/moderation/comments/{huge}",
-                         headers=moderator_headers).status_code == 404
+    assert (
+        client.delete(f"/api/v1/moderation/comments/{huge}", headers=moderator_headers).status_code
+        == 404
+    )
     response = client.post("/api/v1/comments", json=comment_payload(parent_id=huge))
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["code"] == "parent_not_found"
-    response = client.post("/api/v1/moderation/comments/bulk", json={"ids": [huge],
-                           "status": "spam"}, headers=moderator_headers)
+    response = client.post(
+        "/api/v1/moderation/comments/bulk",
+        json={"ids": [huge], "status": "spam"},
+        headers=moderator_headers,
+    )
     assert response.status_code == 422
-    events = client.get("/api/v1/moderation/events", query_string={"comment_id": huge},
-                        headers=moderator_headers)
+    events = client.get(
+        "/api/v1/moderation/events", query_string={"comment_id": huge}, headers=moderator_headers
+    )
     assert events.status_code == 400
 
 
@@ -91,8 +99,11 @@ def test_an_empty_weak_if_match_tag_is_a_412_not_a_server_error(
     client: FlaskClient, moderator_headers: dict[str, str]
 ) -> None:
     comment_id = submit(client)["id"]
-    response = client.patch(f"/api/v1/moderation/comments/{comment_id}", json={"status": "spam"},
-                            headers={**moderator_headers, "If-Match": 'W/""'})
+    response = client.patch(
+        f"/api/v1/moderation/comments/{comment_id}",
+        json={"status": "spam"},
+        headers={**moderator_headers, "If-Match": 'W/""'},
+    )
     assert response.status_code == 412
 
 
@@ -102,7 +113,8 @@ def test_a_post_id_with_a_nul_character_matches_nothing_instead_of_failing(
     response = client.get("/api/v1/comments/count", query_string={"post_id": ["a\x00b", "c"]})
     assert response.status_code == 200
     assert response.get_json() == {"counts": {"a\x00b": 0, "c": 0}}
-    queue = client.get("/api/v1/moderation/comments", query_string={"post_id": "a\x00"},
-                       headers=moderator_headers)
+    queue = client.get(
+        "/api/v1/moderation/comments", query_string={"post_id": "a\x00"}, headers=moderator_headers
+    )
     assert queue.status_code == 200
     assert queue.get_json()["comments"] == []

@@ -66,8 +66,10 @@ def test_metrics_count_requests_by_route_submissions_by_verdict_and_queue_depth(
     rule = "/api/v1/comments/<int:comment_id>"
     assert _sample(text, requests_total, method="GET", route=rule, status="404") == 1
     assert "/api/v1/comments/999" not in text
-    assert _sample(text, "kommentera_http_request_duration_seconds_count", method="POST",
-                   route=route) == 3
+    assert (
+        _sample(text, "kommentera_http_request_duration_seconds_count", method="POST", route=route)
+        == 3
+    )
     assert _sample(text, "kommentera_submissions_total", verdict="pending") == 2
     assert _sample(text, "kommentera_submissions_total", verdict="rejected") == 1
     assert _sample(text, "kommentera_comments", status="pending") == 1

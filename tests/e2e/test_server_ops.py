@@ -39,10 +39,12 @@ def test_each_request_is_one_json_line_without_emails_or_full_client_ips(
             f"{server.base_url}/api/v1/comments", json=comment_payload(email=email), timeout=10
         )
         assert response.status_code == 202
-    requests.post(f"{server.base_url}/api/v1/comments", json={"email": "bad@exempel.se"},
-                  timeout=10)
-    traced = requests.get(f"{server.base_url}/healthz", headers={"X-Request-ID": "trace-42"},
-                          timeout=10)
+    requests.post(
+        f"{server.base_url}/api/v1/comments", json={"email": "bad@exempel.se"}, timeout=10
+    )
+    traced = requests.get(
+        f"{server.base_url}/healthz", headers={"X-Request-ID": "trace-42"}, timeout=10
+    )
     assert traced.headers["X-Request-ID"] == "trace-42"
     assert server.stop() == 0
 
@@ -54,8 +56,7 @@ def test_each_request_is_one_json_line_without_emails_or_full_client_ips(
         assert {"request_id", "method", "route", "status", "duration_ms"} <= entry.keys()
         assert entry["client_network"] == "127.0.0.0"
     assert [e["status"] for e in requests_logged if e["method"] == "POST"] == [202] * 5 + [422]
-    assert any(e["request_id"] == "trace-42" and e["route"] == "/healthz"
-               for e in requests_logged)
+    assert any(e["request_id"] == "trace-42" and e["route"] == "/healthz" for e in requests_logged)
     text = "\n".join(lines)
     for email in [*emails, "bad@exempel.se"]:
         assert email not in text
@@ -64,8 +65,9 @@ def test_each_request_is_one_json_line_without_emails_or_full_client_ips(
 
 
 def _sample(text: str, prefix: str) -> float:
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(prefix))
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix)
+    )
 
 
 def test_metrics_add_up_across_gunicorn_workers(server: Server) -> None:
@@ -78,9 +80,13 @@ def test_metrics_add_up_across_gunicorn_workers(server: Server) -> None:
     text = requests.get(f"{server.base_url}/metrics", timeout=10).text
     assert _sample(text, 'kommentera_submissions_total{verdict="pending"}') == 12
     assert _sample(text, 'kommentera_comments{status="pending"}') == 12
-    assert _sample(
-        text, 'kommentera_http_requests_total{method="POST",route="/api/v1/comments",status="202"}'
-    ) == 12
+    assert (
+        _sample(
+            text,
+            'kommentera_http_requests_total{method="POST",route="/api/v1/comments",status="202"}',
+        )
+        == 12
+    )
 
 
 def _wait_until_accepted(master_pid: int, client: socket.socket) -> None:

@@ -32,7 +32,10 @@ def _make_due(app: Flask) -> None:
 
 
 def test_events_are_posted_signed_and_without_private_fields(
-    app: Flask, client: FlaskClient, session: Session, settings: Settings,
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    settings: Settings,
     moderator_headers: dict[str, str],
 ) -> None:
     comment_id = submit(client, email="hemlig@exempel.se")["id"]
@@ -121,15 +124,22 @@ def test_the_backoff_doubles_per_attempt_with_bounded_jitter() -> None:
 
 
 def test_moderators_get_an_email_for_each_held_comment_only(
-    app: Flask, client: FlaskClient, session: Session, settings: Settings,
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    settings: Settings,
     moderator_headers: dict[str, str],
 ) -> None:
     comment_id = submit(client, post_id="vinter", name="Åsa", email="asa@exempel.se")["id"]
     approve(client, moderator_headers, comment_id)
     with smtp_server() as (port, inbox):
         configured = replace(
-            settings, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
-            mail_from="kommentera@exempel.se", moderator_emails=("mod@exempel.se", "b@exempel.se"),
+            settings,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_starttls=False,
+            mail_from="kommentera@exempel.se",
+            moderator_emails=("mod@exempel.se", "b@exempel.se"),
         )
         assert worker.deliver_due(db.database(app).sessions, configured) == 2
 

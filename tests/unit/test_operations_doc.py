@@ -13,8 +13,12 @@ VARIABLE = re.compile(r"KOMMENTERA_[A-Z0-9_]*[A-Z0-9]")
 
 
 def _documented() -> set[str]:
-    return {match for line in DOC.splitlines() if line.startswith("| `KOMMENTERA_")
-            for match in VARIABLE.findall(line.split("|")[1])}
+    return {
+        match
+        for line in DOC.splitlines()
+        if line.startswith("| `KOMMENTERA_")
+        for match in VARIABLE.findall(line.split("|")[1])
+    }
 
 
 def test_every_setting_is_in_the_operations_table() -> None:
