@@ -3,10 +3,7 @@ handling and blueprints together. Nothing is built at import time."""
 
 from __future__ import annotations
 
-import re
-import uuid
-
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import Babel
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -14,12 +11,25 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from service import db
 from service.comments.rules_config import RulesConfig
 from service.config import LANGUAGES, Settings
-from service.web import demo, form, limits, moderation, openapi, problems, public, receipts, threads
+from service.web import (
+    demo,
+    form,
+    limits,
+    metrics,
+    moderation,
+    openapi,
+    ops,
+    params,
+    problems,
+    public,
+    receipts,
+    requestlog,
+    threads,
+)
 
 SUPPORTED_LANGUAGES = LANGUAGES
 # Headers a cross-origin script may read from JSON API responses.
 CORS_EXPOSED_HEADERS = ("Location", "ETag", "Retry-After", "X-Request-ID")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def _select_language() -> str:
@@ -30,16 +40,6 @@ def _select_language() -> str:
         return chosen
     settings: Settings = current_app.extensions["kommentera.settings"]
     return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or settings.default_language
-
-
-def _assign_request_id() -> None:
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-
-
-def _return_request_id(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.get("request_id", "")
-    return response
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -70,13 +70,15 @@ def create_app(settings: Settings | None = None) -> Flask:
             max_age=600,
         )
     limits.init_app(app, settings)
-    app.before_request(_assign_request_id)
-    app.after_request(_return_request_id)
+    requestlog.init_app(app)
+    metrics.init_app(app)
 
+    app.url_map.converters["int"] = params.IdConverter  # before any route is added
     app.register_blueprint(public.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(threads.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(form.bp)
     app.register_blueprint(demo.bp)
+    app.register_blueprint(ops.bp)
     return app

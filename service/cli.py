@@ -3,8 +3,13 @@ every command runs against a fully configured app."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import shutil
+import tempfile
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,13 +17,15 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from gunicorn.app.base import BaseApplication
 
-from service import db
+from service import db, logs
 from service.app import create_app
 from service.comments.replay import replay
 from service.config import Settings
 from service.errors import ConfigError
 from service.models import Role, utcnow
 from service.moderators import TokenNameError, create_token, list_moderators, revoke_token
+from service.notifications import worker
+from service.web import metrics
 
 
 def _create_app_from_env() -> Flask:
@@ -59,10 +66,29 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
+                self.cfg.set(key, value)
 
     def load(self) -> Flask:
         return create_app(Settings.from_env())
+
+
+def _metrics_directory() -> tuple[Path, bool]:
+    """The operator's PROMETHEUS_MULTIPROC_DIR, or a fresh temporary one we remove."""
+    configured = os.environ.get(metrics.MULTIPROC_ENV)
+    if configured:
+        return Path(configured), False
+    return Path(tempfile.mkdtemp(prefix="kommentera-metrics-")), True
+
+
+def _start_delivery_process() -> multiprocessing.process.BaseProcess:
+    # A spawned process, not a thread in the master: threads and locks do not survive
+    # gunicorn's forks, and exactly one worker runs however many HTTP workers there are.
+    process = multiprocessing.get_context("spawn").Process(
+        target=worker.run_from_env, name="kommentera-worker"
+    )
+    process.start()
+    return process
 
 
 @cli.command("serve")
@@ -72,19 +98,61 @@ class _Gunicorn(BaseApplication):
 def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
     """Apply pending migrations, then serve with gunicorn."""
     settings = _settings()
+    logs.configure(settings.log_level)
     database = db.database()
     db.upgrade(database.engine)
     database.engine.dispose()  # no connection may cross the fork into workers
-    _Gunicorn(
-        {
-            "bind": f"{host or settings.host}:{port or settings.port}",
-            "workers": workers or settings.workers,
-            "worker_class": "sync",
-            "graceful_timeout": 30,
-            "timeout": 30,
-            "accesslog": None,
-        }
-    ).run()
+    metrics_dir, temporary = _metrics_directory()
+    metrics.enable_multiprocess(metrics_dir)  # before the workers fork
+    delivery = _start_delivery_process() if settings.worker_in_serve else None
+    master_pid = os.getpid()
+    try:
+        _Gunicorn(
+            {
+                "bind": f"{host or settings.host}:{port or settings.port}",
+                "workers": workers or settings.workers,
+                "worker_class": "sync",
+                "graceful_timeout": 30,
+                "timeout": 30,
+                "accesslog": None,
+                "logconfig_dict": logs.logging_config(settings.log_level),
+                "child_exit": lambda _server, child: metrics.worker_exited(child.pid),
+                # gunicorn 25+'s control socket sits at one path in $HOME: several instances
+                # (sidecars, tests) would fight over it, and serve has no use for it.
+                "control_socket_disable": True,
+            }
+        ).run()
+    finally:
+        # gunicorn's forked workers leave run() by SystemExit too: only the master cleans up.
+        if os.getpid() == master_pid:
+            _stop_serving(delivery, metrics_dir if temporary else None)
+
+
+def _stop_serving(
+    delivery: multiprocessing.process.BaseProcess | None, temporary_dir: Path | None
+) -> None:
+    if delivery is not None:
+        delivery.terminate()  # SIGTERM: the current delivery finishes first
+        delivery.join(timeout=60)
+    if temporary_dir is not None:
+        shutil.rmtree(temporary_dir, ignore_errors=True)
+
+
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+def worker_command(once: bool) -> None:
+    """Deliver queued notifications (webhook, moderator e-mail) until stopped."""
+    settings = _settings()
+    logs.configure(settings.log_level)
+    try:
+        worker.check_settings(settings)
+    except ConfigError as error:
+        raise click.ClickException(f"configuration error: {error}") from None
+    sessions = db.database().sessions
+    if once:
+        click.echo(f"claimed {worker.deliver_due(sessions, settings)} events", err=True)
+    else:
+        worker.run(sessions, settings, worker.stop_on_signals())
 
 
 @cli.group("tokens")

@@ -106,7 +106,7 @@ def _flag(raw: str) -> bool:
     raise ValueError("must be true or false")
 
 
-def _word_list(raw: str) -> tuple[str, ...]:
+def _comma_separated(raw: str) -> tuple[str, ...]:
     return tuple(word.strip() for word in raw.split(",") if word.strip())
 
 
@@ -120,6 +120,19 @@ def _existing_file(raw: str) -> str:
     if not Path(raw).is_file():
         raise ValueError("no such file")
     return raw
+
+
+def _http_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return level
 
 
 def _setting(env: str, parse: Callable[[str], Any], doc: str) -> dict[str, Any]:
@@ -214,7 +227,7 @@ class Settings:
     disallowed_words: tuple[str, ...] = field(
         default=(),
         metadata=_setting(
-            "DISALLOWED_WORDS", _word_list, "comma-separated words/IPs that mean spam"
+            "DISALLOWED_WORDS", _comma_separated, "comma-separated words/IPs that mean spam"
         ),
     )
     disallowed_action: str = field(
@@ -226,7 +239,7 @@ class Settings:
     moderation_words: tuple[str, ...] = field(
         default=(),
         metadata=_setting(
-            "MODERATION_WORDS", _word_list, "comma-separated words that hold a comment"
+            "MODERATION_WORDS", _comma_separated, "comma-separated words that hold a comment"
         ),
     )
     max_links: int = field(
@@ -238,12 +251,14 @@ class Settings:
     blocked_emails: tuple[str, ...] = field(
         default=(),
         metadata=_setting(
-            "BLOCKED_EMAILS", _word_list, "comma-separated e-mails or @domains: spam"
+            "BLOCKED_EMAILS", _comma_separated, "comma-separated e-mails or @domains: spam"
         ),
     )
     blocked_ips: tuple[str, ...] = field(
         default=(),
-        metadata=_setting("BLOCKED_IPS", _word_list, "comma-separated IPs or CIDR networks: spam"),
+        metadata=_setting(
+            "BLOCKED_IPS", _comma_separated, "comma-separated IPs or CIDR networks: spam"
+        ),
     )
     max_depth: int = field(
         default=5,
@@ -258,6 +273,72 @@ class Settings:
     rules_file: str = field(
         default="",
         metadata=_setting("RULES_FILE", _existing_file, "TOML file with long word lists"),
+    )
+
+    # Operations and notifications: webhook, moderator e-mail, delivery worker.
+    webhook_url: str = field(
+        default="",
+        metadata=_setting("WEBHOOK_URL", _http_url, "where events are POSTed (off if empty)"),
+    )
+    webhook_secret: str = field(
+        default="",
+        metadata=_setting("WEBHOOK_SECRET", _text, "HMAC-SHA256 key signing webhook bodies"),
+    )
+    webhook_include_private: bool = field(
+        default=False,
+        metadata=_setting(
+            "WEBHOOK_INCLUDE_PRIVATE", _flag, "include commenter e-mail and IP in webhooks"
+        ),
+    )
+    webhook_timeout_seconds: int = field(
+        default=10,
+        metadata=_setting("WEBHOOK_TIMEOUT_SECONDS", _positive_int, "timeout of one delivery"),
+    )
+    delivery_max_attempts: int = field(
+        default=8,
+        metadata=_setting(
+            "DELIVERY_MAX_ATTEMPTS", _positive_int, "attempts before an event is marked failed"
+        ),
+    )
+    delivery_backoff_seconds: int = field(
+        default=30,
+        metadata=_setting(
+            "DELIVERY_BACKOFF_SECONDS", _positive_int, "first retry delay; doubles per attempt"
+        ),
+    )
+    worker_poll_seconds: int = field(
+        default=2,
+        metadata=_setting("WORKER_POLL_SECONDS", _positive_int, "how often the worker looks"),
+    )
+    worker_in_serve: bool = field(
+        default=False,
+        metadata=_setting("WORKER_IN_SERVE", _flag, "run the delivery worker inside `serve`"),
+    )
+    smtp_host: str = field(
+        default="", metadata=_setting("SMTP_HOST", _text, "SMTP server (e-mail off if empty)")
+    )
+    smtp_port: int = field(default=587, metadata=_setting("SMTP_PORT", _port, "SMTP port"))
+    smtp_username: str = field(
+        default="", metadata=_setting("SMTP_USERNAME", _text, "SMTP login (none if empty)")
+    )
+    smtp_password: str = field(
+        default="", metadata=_setting("SMTP_PASSWORD", _text, "SMTP password")
+    )
+    smtp_starttls: bool = field(
+        default=True, metadata=_setting("SMTP_STARTTLS", _flag, "upgrade with STARTTLS")
+    )
+    mail_from: str = field(
+        default="kommentera@localhost",
+        metadata=_setting("MAIL_FROM", _text, "sender of moderator e-mails"),
+    )
+    moderator_emails: tuple[str, ...] = field(
+        default=(),
+        metadata=_setting(
+            "MODERATOR_EMAILS", _comma_separated, "comma-separated recipients of held-comment mail"
+        ),
+    )
+    log_level: str = field(
+        default="INFO", metadata=_setting("LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING, ERROR")
     )
 
     @classmethod

@@ -179,7 +179,7 @@ class ModerationEvent(Base):
 
 
 class ServerSecret(Base):
-    """Secrets generated once per installation (by migration 0004), shared by every worker
+    """Secrets generated once per installation (by migration 0002), shared by every worker
     and instance, e.g. the key that signs moderation receipts."""
 
     __tablename__ = "server_secrets"
@@ -187,3 +187,26 @@ class ServerSecret(Base):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxEvent(Base):
+    """A notification to deliver (webhook, moderator e-mail), written in the same
+    transaction as the change it reports, so no change is lost or announced twice."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        # The worker's "due" query: undelivered, not failed, next_attempt_at <= now.
+        Index("ix_outbox_events_due", "delivered_at", "failed_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # Channels (webhook, email) already done, so a retry never repeats a delivered one.
+    channels_done: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -13,6 +13,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from service.comments.validation import MAX_ID
 from service.errors import NotFoundError
 from service.models import Comment, CommentStatus, ModerationEvent, Thread
 
@@ -53,16 +54,32 @@ def public_thread_page(
     return _keyset_page(session, query, Comment.id, limit, after)
 
 
+def find_comment(session: Session, comment_id: int) -> Comment | None:
+    """The comment with this id, if any. An id outside the column's range names no row
+    (and PostgreSQL would refuse to compare with it)."""
+    if not 0 < comment_id <= MAX_ID:
+        return None
+    return session.get(Comment, comment_id)
+
+
 def public_comment(session: Session, comment_id: int) -> Comment:
-    comment = session.get(Comment, comment_id)
+    comment = find_comment(session, comment_id)
     if comment is None or comment.status is not CommentStatus.APPROVED:
         raise NotFoundError(comment_id)
     return comment
 
 
+def _storable(post_id: str) -> bool:
+    # PostgreSQL text cannot hold NUL, so querying with one fails; validation strips control
+    # characters, so such a post id can never have been stored and simply matches nothing.
+    return "\x00" not in post_id
+
+
 def approved_counts(session: Session, post_ids: Sequence[str]) -> dict[str, int]:
     rows = session.execute(
-        select(Thread.post_id, Thread.approved_count).where(Thread.post_id.in_(post_ids))
+        select(Thread.post_id, Thread.approved_count).where(
+            Thread.post_id.in_([p for p in post_ids if _storable(p)])
+        )
     )
     found = {post_id: count for post_id, count in rows}
     return {post_id: found.get(post_id, 0) for post_id in post_ids}
@@ -78,12 +95,14 @@ def moderation_queue(
 ) -> Page[Comment]:
     query = select(Comment).where(Comment.status == status)
     if post_id is not None:
+        if not _storable(post_id):
+            return Page([], None)
         query = query.join(Thread).where(Thread.post_id == post_id)
     return _keyset_page(session, query, Comment.id, limit, after)
 
 
 def any_comment(session: Session, comment_id: int) -> Comment:
-    comment = session.get(Comment, comment_id)
+    comment = find_comment(session, comment_id)
     if comment is None:
         raise NotFoundError(comment_id)
     return comment

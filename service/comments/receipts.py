@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.comments.queries import find_comment
 from service.models import Comment, CommentStatus, ServerSecret
 
 RECEIPT_KEY_NAME = "receipt_key"
 
 
 def _stored_key(sessions: sessionmaker[Session]) -> str:
-    """The installation's key (created by migration 0004); recreated if someone deleted it."""
+    """The installation's key (created by migration 0002); recreated if someone deleted it."""
     with sessions() as session:
         value = session.scalar(
             select(ServerSecret.value).where(ServerSecret.name == RECEIPT_KEY_NAME)
@@ -67,7 +68,7 @@ class ReceiptSigner:
     def held_comment(self, session: Session, comment_id: int, given: str | None) -> Comment | None:
         """The unpublished comment its author may see with this receipt, else None. Spam and
         trash count as held too, so the receipt never tells a spammer it was caught."""
-        comment = session.get(Comment, comment_id)
+        comment = find_comment(session, comment_id)
         if comment is None or comment.status is CommentStatus.APPROVED:
             return None
         return comment if self.verifies(comment, given) else None

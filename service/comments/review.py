@@ -16,6 +16,7 @@ from service.comments.threads import refresh_public_state
 from service.comments.validation import validate_body
 from service.errors import VersionConflictError
 from service.models import Comment, CommentStatus, EventAction, ModerationEvent
+from service.notifications.outbox import record_status_changed
 
 MAX_BULK_IDS = 500
 
@@ -49,6 +50,7 @@ def _set_status(session: Session, comment: Comment, status: CommentStatus, actor
             to_status=status,
         )
     )
+    record_status_changed(session, comment, status, actor)
     comment.status = status
     return True
 

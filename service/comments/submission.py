@@ -16,6 +16,7 @@ from service.comments.rules_config import RulesConfig
 from service.comments.threads import get_or_create_thread, refresh_public_state
 from service.comments.validation import clean_user_agent, validate_comment
 from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread, utcnow
+from service.notifications.outbox import record_comment_created
 
 SUBMISSION_ACTOR = "submission"
 
@@ -101,6 +102,7 @@ def submit_comment(
             detail={"reasons": reasons},
         )
     )
+    record_comment_created(session, comment)
     if status is CommentStatus.APPROVED:
         refresh_public_state(session, {thread.id})
     return comment

@@ -17,6 +17,7 @@ from service.errors import FieldError, InvalidFieldsError
 MAX_POST_ID_CHARS = 200
 MAX_BYTES = {"name": 245, "email": 100, "url": 200, "body": 65_525}
 MAX_USER_AGENT_CHARS = 254
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger one cannot name a comment
 # Categories removed from free text: controls (Cc, minus tab and newline, kept below) and
 # lone surrogates (Cs), which JSON can carry but no database can store as UTF-8.
 _REMOVED_CATEGORIES = frozenset({"Cc", "Cs"})
@@ -152,7 +153,7 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail("parent_id", "invalid_type", expected="integer")
             return None
-        if value < 1 or (post_id is not None and not parent_exists(post_id, value)):
+        if not 1 <= value <= MAX_ID or (post_id is not None and not parent_exists(post_id, value)):
             self.fail("parent_id", "parent_not_found")
             return None
         return value

@@ -35,6 +35,8 @@ TITLES: dict[str, LazyString] = {
     "unauthorized": _l("A valid moderator token is required."),
     "version_conflict": _l("The comment was changed by someone else; reload it and try again."),
     "service_unavailable": _l("The service is temporarily unavailable; try again shortly."),
+    "database_unreachable": _l("The database cannot be reached."),
+    "schema_outdated": _l("The database schema is not at the latest migration."),
     "internal_error": _l("Something went wrong on our side; the error has been logged."),
     "bad_request": _l("The request is not valid."),
     "unsupported_form_media_type": _l(

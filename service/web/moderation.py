@@ -15,6 +15,7 @@ from service.models import Comment, CommentStatus
 from service.web import serializers
 from service.web.auth import current_moderator, require_moderator
 from service.web.params import (
+    MAX_ID,
     choice_param,
     cursor_param,
     encode_cursor,
@@ -43,7 +44,7 @@ def _expected_version() -> int | None:
     if not request.if_match or request.if_match.star_tag:
         return None
     for tag in request.if_match.as_set(include_weak=True):
-        if tag.startswith("v") and tag[1:].isdigit():
+        if tag and tag.startswith("v") and tag[1:].isdigit():  # W/"" parses as None
             return int(tag[1:])
     return -1
 
@@ -114,7 +115,7 @@ def _bulk_ids(raw: dict[str, Any]) -> list[int]:
         raise InvalidFieldsError([FieldError("ids", "required")])
     if len(ids) > MAX_BULK_IDS:
         raise InvalidFieldsError([FieldError("ids", "too_long", {"max_items": MAX_BULK_IDS})])
-    if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
         raise InvalidFieldsError([FieldError("ids", "invalid_type", {"expected": "integer"})])
     return ids
 

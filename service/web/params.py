@@ -10,12 +10,27 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from flask import request
+from werkzeug.routing import IntegerConverter
 
+from service.comments import validation
 from service.errors import FieldError
 from service.web.problems import ProblemError
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# A larger id cannot name a row, and passing one to the database fails (SQLite:
+# OverflowError, PostgreSQL: out of range) instead of finding nothing.
+MAX_ID = validation.MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in routes. An id above MAX_ID names no row, so it becomes 0 (ids start
+    at 1) and the view answers its usual 404; werkzeug's own `max` would turn some of
+    those requests into a misleading 405."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= MAX_ID else 0
 
 
 def json_object() -> dict[str, Any]:
@@ -65,7 +80,7 @@ def cursor_param() -> int | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise _query_error("cursor", "invalid_cursor") from None
     kind, _, number = decoded.partition(":")
-    if kind != "id" or not (number.isascii() and number.isdigit()):
+    if kind != "id" or not (number.isascii() and number.isdigit()) or int(number) > MAX_ID:
         raise _query_error("cursor", "invalid_cursor")
     return int(number)
 
@@ -76,6 +91,8 @@ def id_param(name: str) -> int | None:
         return None
     if not (raw.isascii() and raw.isdigit()):
         raise _query_error(name, "invalid_type")
+    if int(raw) > MAX_ID:
+        raise _query_error(name, "out_of_range")
     return int(raw)
 
 

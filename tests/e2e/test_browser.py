@@ -33,9 +33,7 @@ CHROMIUM_ARGS = [
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """A real server over a temp SQLite file; yields (base URL, its env)."""
     database = tmp_path_factory.mktemp("e2e") / "k.db"
-    with running_server(
-        f"sqlite:///{database}", workers=1, without_env=("KOMMENTERA_ALLOWED_ORIGINS",)
-    ) as server:
+    with running_server(f"sqlite:///{database}", workers=1) as server:
         yield server.base_url, server.env
 
 

@@ -1,4 +1,5 @@
-"""Start a real `kommentera serve` process on a free port and stop it afterwards."""
+"""Real `kommentera serve` processes for end-to-end tests: a free port, output captured in
+a file, a clean environment, and always stopped (with any orphaned workers) afterwards."""
 
 from __future__ import annotations
 
@@ -10,17 +11,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-KOMMENTERA = str(Path(sys.executable).with_name("kommentera"))
+BIN = Path(sys.executable).parent
+KOMMENTERA = str(BIN / "kommentera")
+STARTUP_SECONDS = 60
 # Tests post many comments from one address in quick succession; a test about the flood
-# rule or rate limits turns them back on through extra_env.
+# rule or rate limits turns them back on through the overrides.
 RULES_OFF = {"KOMMENTERA_FLOOD_SECONDS": "0", "KOMMENTERA_RATE_LIMIT": "0"}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def worker_pids(master: int) -> list[int]:
@@ -37,18 +45,20 @@ def worker_pids(master: int) -> list[int]:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def server_env(database_url: str, **overrides: str) -> dict[str, str]:
+    """This environment minus any KOMMENTERA_* of the developer's, plus the database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOMMENTERA_")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return {**env, "KOMMENTERA_DATABASE_URL": database_url, **RULES_OFF, **overrides}
 
 
 @dataclass(frozen=True)
 class Server:
+    process: subprocess.Popen[bytes]
     base_url: str
-    process: subprocess.Popen
-    env: dict[str, str]
     log_path: Path
+    env: dict[str, str]
 
     def cli(self, *args: str) -> str:
         """Run another `kommentera` command against the same database."""
@@ -57,66 +67,80 @@ class Server:
         ).stdout
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_lines(self) -> list[str]:
+        return self.log().splitlines()
+
+    def stop(self) -> int:
+        """SIGTERM (gunicorn drains in-flight requests); the master's exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=60)
+        # Workers orphaned by a killed master, or a master that would not stop.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        return self.process.wait()
 
 
-def wait_until_up(server: Server, workers: int, timeout: float = 60) -> None:
-    """Until it answers and every worker has been forked."""
-    deadline = time.monotonic() + timeout
+def _wait_until_up(server: Server, workers: int) -> None:
+    """Until /healthz answers and every worker has been forked."""
+    deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"server exited with {server.process.returncode}:\n{server.log()}")
         try:
-            requests.get(f"{server.base_url}/api/v1/openapi.json", timeout=2)
-            if len(worker_pids(server.process.pid)) >= workers:
+            healthy = requests.get(f"{server.base_url}/healthz", timeout=2).status_code == 200
+            if healthy and len(worker_pids(server.process.pid)) >= workers:
                 return
         except requests.ConnectionError:
             pass
         time.sleep(0.1)
-    raise TimeoutError(f"{server.base_url} did not come up in {timeout}s:\n{server.log()}")
+    server.stop()
+    raise RuntimeError(f"server did not start in {STARTUP_SECONDS}s:\n{server.log()}")
 
 
-@contextmanager
-def running_server(
-    database_url: str,
+def start_server(
+    directory: Path,
+    argv: Sequence[str] | None = None,
     *,
+    host: str = "127.0.0.1",
+    env: dict[str, str] | None = None,
     workers: int = 2,
-    extra_env: dict[str, str] | None = None,
-    without_env: tuple[str, ...] = (),
-) -> Iterator[Server]:
-    """The server's output goes to a file (a pipe nobody reads would block it)."""
-    port = free_port()
-    env = {**os.environ, "KOMMENTERA_DATABASE_URL": database_url, **RULES_OFF, **(extra_env or {})}
-    for name in without_env:
-        env.pop(name, None)
-    log_path = Path(tempfile.mkdtemp(prefix="kommentera-server-")) / "server.log"
+) -> Server:
+    """Start `kommentera serve` (or the given command line, which then takes its port from
+    KOMMENTERA_PORT) in directory, over a SQLite file there unless env says otherwise."""
+    port = free_port(host)
+    env = dict(env or server_env(f"sqlite:///{directory / 'kommentera.db'}"))
+    if argv is None:
+        argv = [KOMMENTERA, "serve", "--host", host, "--port", str(port), "--workers", str(workers)]
+    else:
+        env["KOMMENTERA_PORT"] = str(port)
+    log_path = directory / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [
-                KOMMENTERA,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
+            list(argv),
             env=env,
+            cwd=directory,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so cleanup reaches orphans
         )
-    server = Server(f"http://127.0.0.1:{port}", process, env, log_path)
+    server = Server(process, f"http://{host}:{port}", log_path, env)
+    _wait_until_up(server, workers)
+    return server
+
+
+@contextlib.contextmanager
+def running_server(
+    database_url: str, *, workers: int = 2, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    directory = Path(tempfile.mkdtemp(prefix="kommentera-server-"))
+    server = start_server(
+        directory, env=server_env(database_url, **(extra_env or {})), workers=workers
+    )
     try:
-        wait_until_up(server, workers)
         yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=30)
-        # Workers orphaned by a killed master, or a master that would not stop.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        server.stop()

@@ -1,0 +1,80 @@
+"""Writes comment events to the outbox table in the caller's transaction, so an event
+exists exactly when its change committed. Private fields sit apart in the payload so
+delivery can leave them out."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.models import Comment, CommentStatus, OutboxEvent, utcnow
+
+COMMENT_CREATED = "comment.created"
+COMMENT_STATUS_CHANGED = "comment.status_changed"
+PRIVATE_KEY = "private"
+
+
+def _comment(comment: Comment, status: CommentStatus) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "post_id": comment.thread.post_id,
+        "parent_id": comment.parent_id,
+        "status": str(status),
+        "name": comment.name,
+        "url": comment.url,
+        "body": comment.body_html,
+        "created_at": comment.created_at.isoformat() if comment.created_at else None,
+    }
+
+
+def _private(comment: Comment) -> dict[str, Any]:
+    return {"email": comment.email, "ip": comment.ip, "user_agent": comment.user_agent}
+
+
+def _record(
+    session: Session, event_type: str, comment: Comment, status: CommentStatus, **extra: Any
+) -> None:
+    payload = {
+        "id": uuid.uuid4().hex,  # receivers de-duplicate retries by this id
+        "type": event_type,
+        "occurred_at": utcnow().isoformat(),
+        "comment": _comment(comment, status),
+        **extra,
+        PRIVATE_KEY: _private(comment),
+    }
+    session.add(OutboxEvent(event_type=event_type, payload=payload))
+
+
+def record_comment_created(session: Session, comment: Comment) -> None:
+    """Queue `comment.created` with the verdict (first status and its reasons)."""
+    _record(
+        session,
+        COMMENT_CREATED,
+        comment,
+        comment.status,
+        verdict={"status": str(comment.status), "reasons": list(comment.reasons or [])},
+    )
+
+
+def record_status_changed(
+    session: Session, comment: Comment, to_status: CommentStatus, actor: str
+) -> None:
+    """Queue `comment.status_changed`; call before the comment's status is changed."""
+    _record(
+        session,
+        COMMENT_STATUS_CHANGED,
+        comment,
+        to_status,
+        from_status=str(comment.status),
+        to_status=str(to_status),
+        actor=actor,
+    )
+
+
+def public_payload(payload: dict[str, Any], *, include_private: bool) -> dict[str, Any]:
+    """The payload as delivered: without e-mail, IP and user agent unless asked for."""
+    if include_private:
+        return payload
+    return {key: value for key, value in payload.items() if key != PRIVATE_KEY}

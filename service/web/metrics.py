@@ -1,0 +1,139 @@
+"""Prometheus metrics: requests by route and status, latency, submissions by verdict, and
+the comment queue depth by status (counted at scrape time). Under gunicorn the workers
+share counters through prometheus-client's multi-process mode (see enable_multiprocess)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import Flask, Response, g, request
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.db import database
+from service.models import Comment
+from service.web.requestlog import route
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+SUBMIT_RULE = "/api/v1/comments"
+
+
+def enable_multiprocess(directory: Path) -> None:
+    """Point prometheus-client at an empty shared directory; call in the gunicorn master
+    before workers fork. prometheus-client picks its value class when first imported
+    (here, long before serve runs), so it is chosen again now that the variable is set."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(directory)
+    values.ValueClass = values.get_value_class()
+
+
+def worker_exited(pid: int) -> None:
+    """gunicorn child_exit hook: drop the dead worker's live gauges."""
+    mark_process_dead(pid)
+
+
+def _multiprocess() -> bool:
+    return MULTIPROC_ENV in os.environ
+
+
+class QueueDepthCollector(Collector):
+    """Comments by status, read at scrape time with one grouped count on the
+    (status, id) index, so the gauge is always current and needs no bookkeeping."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "kommentera_comments", "Comments currently stored, by status", labels=["status"]
+        )
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(
+                    select(Comment.status, func.count()).group_by(Comment.status)
+                ).all()
+        except SQLAlchemyError as error:
+            log.warning("queue depth not collected: %s", type(error).__name__)
+            return
+        for status, count in rows:
+            family.add_metric([str(status)], count)
+        yield family
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        self.requests = Counter(
+            "kommentera_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "kommentera_http_request_duration_seconds",
+            "Time to answer a request, by route",
+            ["method", "route"],
+            registry=registry,
+        )
+        self.submissions = Counter(
+            "kommentera_submissions",
+            "Comment submissions by verdict (first status, or rejected)",
+            ["verdict"],
+            registry=registry,
+        )
+
+
+def _start() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _verdict(response: Response) -> str:
+    if response.status_code >= 300:
+        return "rejected"
+    body = response.get_json(silent=True) or {}
+    return str(body.get("status", "unknown"))
+
+
+def init_app(app: Flask) -> None:
+    # Metrics are per app and unregistered in multi-process mode (the files are the
+    # registry there), so tests can build many apps in one process.
+    own_registry = None if _multiprocess() else CollectorRegistry()
+    metrics = Metrics(own_registry)
+    queue_depth = QueueDepthCollector(database(app).engine)
+    if own_registry is not None:
+        own_registry.register(queue_depth)
+    app.extensions["kommentera.metrics"] = metrics
+
+    def _record(response: Response) -> Response:
+        rule = route()
+        started = g.get("metrics_started")
+        metrics.requests.labels(request.method, rule, str(response.status_code)).inc()
+        if started is not None:
+            metrics.latency.labels(request.method, rule).observe(time.perf_counter() - started)
+        if rule == SUBMIT_RULE and request.method == "POST" and response.status_code < 500:
+            metrics.submissions.labels(_verdict(response)).inc()
+        return response
+
+    app.before_request(_start)
+    app.after_request(_record)
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        registry = own_registry
+        if registry is None:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            registry.register(queue_depth)
+        return Response(generate_latest(registry), mimetype=None, content_type=CONTENT_TYPE)

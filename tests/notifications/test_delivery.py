@@ -1,0 +1,152 @@
+"""The worker delivers outbox events to a real local webhook receiver and SMTP server,
+retrying with backoff and giving up after the configured attempts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service import db
+from service.config import Settings
+from service.models import OutboxEvent, utcnow
+from service.notifications import worker
+from tests.builders import approve, submit
+from tests.notifications.receivers import smtp_server, webhook_receiver
+
+SECRET = "test-webhook-secret"
+
+
+def _events(session: Session) -> list[OutboxEvent]:
+    session.rollback()  # end the read snapshot so the next query sees new commits
+    return list(session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)))
+
+
+def _make_due(app: Flask) -> None:
+    with db.session_scope(db.database(app).sessions) as session:
+        session.execute(update(OutboxEvent).values(next_attempt_at=utcnow()))
+
+
+def test_events_are_posted_signed_and_without_private_fields(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    settings: Settings,
+    moderator_headers: dict[str, str],
+) -> None:
+    comment_id = submit(client, email="hemlig@exempel.se")["id"]
+    approve(client, moderator_headers, comment_id)
+    with webhook_receiver(SECRET) as receiver:
+        configured = replace(settings, webhook_url=receiver.url, webhook_secret=SECRET)
+        assert worker.deliver_due(db.database(app).sessions, configured) == 2
+
+    assert receiver.bad_signatures == 0
+    assert [p["type"] for p in receiver.received] == ["comment.created", "comment.status_changed"]
+    created, changed = receiver.received
+    assert created["verdict"]["status"] == "pending"
+    assert changed["to_status"] == "approved"
+    assert "private" not in created
+    assert "hemlig@exempel.se" not in str(receiver.received)
+    assert receiver.headers[0]["Kommentera-Event"] == "comment.created"
+    assert receiver.headers[0]["Kommentera-Delivery"] == created["id"]
+    assert all(e.delivered_at is not None and e.attempts == 1 for e in _events(session))
+
+
+def test_private_fields_are_included_only_when_configured(
+    app: Flask, client: FlaskClient, settings: Settings
+) -> None:
+    submit(client, email="hemlig@exempel.se")
+    with webhook_receiver(SECRET) as receiver:
+        configured = replace(
+            settings, webhook_url=receiver.url, webhook_secret=SECRET, webhook_include_private=True
+        )
+        worker.deliver_due(db.database(app).sessions, configured)
+    assert receiver.received[0]["private"]["email"] == "hemlig@exempel.se"
+
+
+def test_a_failing_receiver_is_retried_with_backoff_until_it_accepts(
+    app: Flask, client: FlaskClient, session: Session, settings: Settings
+) -> None:
+    submit(client)
+    with webhook_receiver(SECRET, fail_first=2) as receiver:
+        configured = replace(settings, webhook_url=receiver.url, webhook_secret=SECRET)
+        sessions = db.database(app).sessions
+        before = utcnow()
+        assert worker.deliver_due(sessions, configured) == 1
+        [event] = _events(session)
+        assert event.delivered_at is None
+        assert event.attempts == 1
+        assert event.last_error == "webhook: receiver answered 500"
+        # Not due again until the backoff has passed.
+        base = timedelta(seconds=configured.delivery_backoff_seconds)
+        assert before + base <= event.next_attempt_at <= utcnow() + 2 * base
+        assert worker.deliver_due(sessions, configured) == 0
+
+        _make_due(app)
+        worker.deliver_due(sessions, configured)
+        _make_due(app)
+        worker.deliver_due(sessions, configured)
+
+    [event] = _events(session)
+    assert receiver.calls == 3
+    assert len(receiver.received) == 1
+    assert event.delivered_at is not None
+    assert event.attempts == 3
+    assert event.last_error is None
+
+
+def test_an_event_is_marked_failed_after_the_maximum_attempts(
+    app: Flask, client: FlaskClient, session: Session, settings: Settings
+) -> None:
+    submit(client)
+    with webhook_receiver(SECRET, fail_first=100) as receiver:
+        configured = replace(
+            settings, webhook_url=receiver.url, webhook_secret=SECRET, delivery_max_attempts=2
+        )
+        for _ in range(3):
+            worker.deliver_due(db.database(app).sessions, configured)
+            _make_due(app)
+    [event] = _events(session)
+    assert receiver.calls == 2
+    assert event.failed_at is not None
+    assert event.delivered_at is None
+
+
+def test_the_backoff_doubles_per_attempt_with_bounded_jitter() -> None:
+    configured = Settings(database_url="sqlite://", delivery_backoff_seconds=10)
+    for attempt, base in [(1, 10), (2, 20), (3, 40)]:
+        delay = worker.backoff(configured, attempt).total_seconds()
+        assert base <= delay <= base + 10
+
+
+def test_moderators_get_an_email_for_each_held_comment_only(
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    settings: Settings,
+    moderator_headers: dict[str, str],
+) -> None:
+    comment_id = submit(client, post_id="vinter", name="Åsa", email="asa@exempel.se")["id"]
+    approve(client, moderator_headers, comment_id)
+    with smtp_server() as (port, inbox):
+        configured = replace(
+            settings,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_starttls=False,
+            mail_from="kommentera@exempel.se",
+            moderator_emails=("mod@exempel.se", "b@exempel.se"),
+        )
+        assert worker.deliver_due(db.database(app).sessions, configured) == 2
+
+    [message] = inbox
+    assert message["To"] == "mod@exempel.se, b@exempel.se"
+    assert message["Subject"] == f"Comment #{comment_id} on vinter awaits review"
+    body = message.get_payload(decode=True).decode()
+    assert "Åsa" in body
+    assert "asa@exempel.se" in body
+    assert all(e.delivered_at is not None for e in _events(session))
