@@ -5,28 +5,18 @@ lose nothing when a field is missing. Each step leaves a screenshot in test-arti
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.support.server import running_server
+from tests.support.browser import chromium
+from tests.support.server import KOMMENTERA, running_server
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-KOMMENTERA = Path(sys.executable).parent / "kommentera"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -39,19 +29,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: run `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _token(env: dict[str, str]) -> str:
     done = subprocess.run(
-        [str(KOMMENTERA), "tokens", "create", "e2e-moderator"],
+        [KOMMENTERA, "tokens", "create", "e2e-moderator"],
         env=env,
         capture_output=True,
         text=True,

@@ -10,15 +10,6 @@ from collections.abc import Iterable
 from playwright.sync_api import Browser, Error, Route
 
 PAGE_URL = "http://127.0.0.1:9/kommentarer.html"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 RECORD_CALLS = """
 for (const name of ["alert", "confirm", "prompt", "print"]) {
   window[name] = (...args) => { window.__xssHit(`${name}(${args.join(",")})`); };

@@ -4,15 +4,15 @@ may execute. The same detector on the raw payloads must see executions, so it ca
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
 
 from tests.builders import comment_payload
-from tests.reliability.browser import CHROMIUM, CHROMIUM_ARGS, Detector
+from tests.reliability.browser import Detector
 from tests.reliability.xss_payloads import payloads
+from tests.support.browser import chromium
 
 pytestmark = pytest.mark.reliability
 POST_ID = "/2016/12/fientlig-html/"
@@ -20,15 +20,10 @@ POST_ID = "/2016/12/fientlig-html/"
 
 @pytest.fixture(scope="module")
 def detector() -> Iterator[Detector]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make browser installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         found = Detector(browser)
         yield found
         found.close()
-        browser.close()
 
 
 def _public_bodies(client: FlaskClient) -> list[str]:
