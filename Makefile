@@ -18,9 +18,12 @@ run: $(STAMP)
 	mkdir -p var
 	$(BIN)/kommentera serve
 
-# The browser tests drive Debian's Chromium (never a downloaded one); CI runs as root.
+# Debian packages the suite and the bench need; CI runs as root, with no terminal.
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
+
+# The browser tests drive Debian's Chromium (never a downloaded one).
 browser:
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	test -x /usr/bin/chromium || (apt-get update && $(APT_INSTALL) chromium)
 
 # After changing a user-facing message: re-extract, update the catalogs, translate, compile.
 translations: $(STAMP)
@@ -36,7 +39,7 @@ test: $(STAMP) browser
 # Benchmarks need wrk (Debian package); Isso goes into its own venv (bench/.venv-isso).
 # BENCH_QUICK=1 make bench is a smoke run of a minute or two.
 bench-tools:
-	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	command -v wrk >/dev/null || (apt-get update && $(APT_INSTALL) wrk)
 
 bench: $(STAMP) bench-tools
 	cd bench && ../$(BIN)/python run.py
