@@ -14,6 +14,7 @@ from corpus import Comment
 from service import db
 from service.app import create_app
 from service.comments.review import bulk_set_status
+from service.comments.rules_config import RulesConfig
 from service.comments.submission import ClientInfo, submit_comment
 from service.config import Settings
 from service.models import CommentStatus
@@ -22,6 +23,8 @@ READ_POST = "bench-read"
 COUNT_POSTS = [f"bench-count-{i}" for i in range(20)]
 THREAD_SIZE = 200
 CLIENT = ClientInfo(ip="127.0.0.1", user_agent="kommentera-bench")
+# Seeding writes hundreds of comments per author in a second: no flood or link limits.
+RULES = RulesConfig(flood_seconds=0, max_links=0)
 
 
 def seed_kommentera(database_url: str, corpus: Sequence[Comment]) -> None:
@@ -36,7 +39,7 @@ def seed_kommentera(database_url: str, corpus: Sequence[Comment]) -> None:
     with db.session_scope(database.sessions) as session:
         approve = []
         for i, (post, approved) in enumerate(plan):
-            comment = submit_comment(session, corpus[i % len(corpus)].payload(post), CLIENT)
+            comment = submit_comment(session, corpus[i % len(corpus)].payload(post), CLIENT, RULES)
             if approved:
                 approve.append(comment.id)
         bulk_set_status(session, approve, CommentStatus.APPROVED, actor="bench")

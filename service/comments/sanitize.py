@@ -40,6 +40,7 @@ DROP_CONTENT_TAGS = frozenset(
 )
 _INPUT_TAGS = ALLOWED_TAGS - _DISPLAY_TAGS
 _BLOCK_TAGS = frozenset({"blockquote"})
+_SEPARATORS = frozenset({"p", "br", "blockquote"})  # separate words even without whitespace
 _BLANK = " \t\r\f"  # not U+00A0: a typed non-breaking space is deliberate content
 REL = "nofollow ugc"
 
@@ -207,8 +208,44 @@ class _Paragraphs(shim.Filter):
         level.in_p, level.emitted, level.breaks, level.ws = False, 0, 0, ""
 
 
-def sanitize_html(text: str) -> str:
-    """Return the commenter's raw body as safe HTML wrapped in <p> paragraphs."""
+class _Inspect(shim.Filter):
+    """Passes the finished stream through, noting what visible_text and count_links would
+    find in the serialized HTML, so validation and the rules need no second parse."""
+
+    def __iter__(self) -> Iterator[Token]:
+        self.parts: list[str] = []
+        self.links = 0
+        self.entities = False  # typed entities: decoding them is left to the real parser
+        for token in super().__iter__():
+            kind, name = token["type"], token.get("name")
+            if kind in ("Characters", "SpaceCharacters"):
+                self.parts.append(token["data"])
+            elif kind == "Entity":
+                self.entities = True
+            elif name in _SEPARATORS:
+                self.parts.append(" ")
+            if kind == "StartTag" and name == "a":
+                self.links += 1
+            yield token
+
+
+@dataclass(frozen=True)
+class SanitizedBody:
+    """Sanitized HTML with what a reader sees of it: visible_text(html), count_links(html)."""
+
+    html: str
+    text: str
+    links: int
+
+
+# What sanitize_body learned about the HTML it produced, so that inspecting that same
+# string again (the rules do, right after validation) costs a dict lookup, not a parse.
+_INSPECTED: dict[str, tuple[str, int]] = {}
+_INSPECTED_MAX = 64
+
+
+def sanitize_body(text: str) -> SanitizedBody:
+    """Sanitize like sanitize_html, and inspect the result in the same pass."""
     with _LOCK:
         stream: Iterable[Token] = _Prune(_WALKER(_PARSER.parseFragment(text)))
         stream = BleachSanitizerFilter(
@@ -226,26 +263,52 @@ def sanitize_html(text: str) -> str:
             parse_email=False,
             url_re=_URL_RE,
         )
-        return _SERIALIZER.render(_Paragraphs(stream))
+        inspect = _Inspect(_Paragraphs(stream))
+        html = _SERIALIZER.render(inspect)
+    if inspect.entities:
+        found = _inspect(html)
+    else:
+        found = (_collapse("".join(inspect.parts)), inspect.links)
+    with _LOCK:
+        if len(_INSPECTED) >= _INSPECTED_MAX:
+            del _INSPECTED[next(iter(_INSPECTED))]
+        _INSPECTED[html] = found
+    return SanitizedBody(html, *found)
 
 
-def _tokens(html: str) -> Iterator[Token]:
+def sanitize_html(text: str) -> str:
+    """Return the commenter's raw body as safe HTML wrapped in <p> paragraphs."""
+    return sanitize_body(text).html
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _inspect(html: str) -> tuple[str, int]:
+    """Visible text and link count of sanitized HTML, from one parse."""
+    known = _INSPECTED.get(html)
+    if known is not None:
+        return known
     with _LOCK:
         tree = _TEXT_PARSER.parseFragment(html)
-    return iter(_Prune(_WALKER(tree)))
+    parts, links = [], 0
+    for token in _Prune(_WALKER(tree)):
+        kind, name = token["type"], token.get("name")
+        if kind in ("Characters", "SpaceCharacters"):
+            parts.append(token["data"])
+        elif name in _SEPARATORS:
+            parts.append(" ")  # these separate words visually even without whitespace
+        if kind == "StartTag" and name == "a":
+            links += 1
+    return _collapse("".join(parts)), links
 
 
 def visible_text(html: str) -> str:
     """The text a reader sees in sanitized HTML: entities decoded, whitespace collapsed."""
-    parts = []
-    for token in _tokens(html):
-        if token["type"] in ("Characters", "SpaceCharacters"):
-            parts.append(token["data"])
-        elif token.get("name") in ("p", "br", "blockquote"):
-            parts.append(" ")  # these separate words visually even without whitespace
-    return " ".join("".join(parts).split())
+    return _inspect(html)[0]
 
 
 def count_links(html: str) -> int:
     """Number of <a> elements in sanitized HTML, typed and auto-linked alike."""
-    return sum(1 for t in _tokens(html) if t["type"] == "StartTag" and t["name"] == "a")
+    return _inspect(html)[1]

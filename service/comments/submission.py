@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from service.comments.facts import gather_facts, lock_submitter
@@ -92,8 +92,9 @@ def submit_comment(
     )
     session.add(comment)
     session.flush()
-    session.add(
-        ModerationEvent(
+    # Core inserts for the audit and outbox rows: nothing reads them back in this request.
+    session.execute(
+        insert(ModerationEvent).values(
             comment_id=comment.id,
             post_id=thread.post_id,
             actor=SUBMISSION_ACTOR,

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from service.comments.sanitize import sanitize_html, visible_text
+from service.comments.sanitize import sanitize_body
 from service.errors import FieldError, InvalidFieldsError
 
 MAX_POST_ID_CHARS = 200
@@ -138,11 +138,11 @@ class _Checker:
         source = self.text("body", required=True)
         if source is None:
             return None
-        html = sanitize_html(source)
-        if not visible_text(html):
+        body = sanitize_body(source)
+        if not body.text:
             self.fail("body", "empty")
             return None
-        return source, html
+        return source, body.html
 
     def parent_id(self, post_id: str | None, parent_exists: ParentLookup) -> int | None:
         value = self.raw.get("parent_id")

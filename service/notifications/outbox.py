@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from service.models import Comment, CommentStatus, OutboxEvent, utcnow
@@ -44,7 +45,8 @@ def _record(
         **extra,
         PRIVATE_KEY: _private(comment),
     }
-    session.add(OutboxEvent(event_type=event_type, payload=payload))
+    # A core insert: the row is never read back here, so no ORM object is needed.
+    session.execute(insert(OutboxEvent).values(event_type=event_type, payload=payload))
 
 
 def record_comment_created(session: Session, comment: Comment) -> None:

@@ -12,7 +12,7 @@ from service.comments.queries import (
 )
 from service.comments.rules_config import RulesConfig
 from service.comments.submission import ClientInfo, submit_comment
-from service.comments.threads import find_thread
+from service.comments.threads import public_state
 from service.comments.validation import validate_post_id
 from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError
@@ -60,7 +60,7 @@ def list_comments() -> Response:
     post_id = _query_post_id()
     limit, after = limit_param(), cursor_param()
     session = request_session()
-    thread = find_thread(session, post_id)
+    thread = public_state(session, post_id)
     # The ETag is built from the thread's public version alone, so an unchanged thread
     # answers 304 after one indexed row read, before any comment is loaded.
     state = f"{thread.id}.{thread.public_version}" if thread else "0.0"
@@ -68,7 +68,7 @@ def list_comments() -> Response:
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        page = public_thread_page(session, thread, limit=limit, after=after) if thread else None
+        page = public_thread_page(session, thread.id, limit=limit, after=after) if thread else None
         response = jsonify(
             {
                 "post_id": post_id,

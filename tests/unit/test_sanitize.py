@@ -14,6 +14,7 @@ from service.comments.sanitize import (
     ALLOWED_PROTOCOLS,
     ALLOWED_TAGS,
     count_links,
+    sanitize_body,
     sanitize_html,
     visible_text,
 )
@@ -619,3 +620,18 @@ def test_arbitrary_markup_never_produces_anything_outside_the_allowlist(text: st
 @given(st.lists(SNIPPETS | TEXT, max_size=20).map("".join))
 def test_sanitizing_the_output_again_stays_within_the_allowlist(text: str) -> None:
     assert_output_is_within_the_allowlist(sanitize_html(sanitize_html(text)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        SNIPPETS | TEXT | st.sampled_from(["&nbsp;", "&amp;", "&#32;", "<br>"]), max_size=20
+    ).map("".join)
+)
+def test_the_one_pass_inspection_agrees_with_parsing_the_output_again(text: str) -> None:
+    body = sanitize_body(text)
+    assert body.html == sanitize_html(text)
+    # A trailing space changes nothing a reader sees, but makes visible_text and count_links
+    # parse the HTML afresh instead of reusing what sanitize_body noted about that string.
+    assert body.text == visible_text(body.html + " ")
+    assert body.links == count_links(body.html + " ")
