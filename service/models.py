@@ -112,8 +112,10 @@ class Comment(Base):
         Index("ix_comments_thread_status_id", "thread_id", "status", "id"),
         # The moderation queue across all posts.
         Index("ix_comments_status_id", "status", "id"),
-        Index("ix_comments_email", "email"),
-        Index("ix_comments_ip", "ip"),
+        # An author's or address's newest comments first (flood, learned spam signals),
+        # without reading every comment they ever wrote.
+        Index("ix_comments_email_id", "email", "id"),
+        Index("ix_comments_ip_id", "ip", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.orm import Session
 
 from service.comments.rules import Facts
@@ -14,6 +14,9 @@ from service.comments.rules_config import RulesConfig
 from service.comments.threads import find_thread
 from service.comments.validation import CommentDraft
 from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread
+
+# How many of an e-mail's or IP's newest comments the learned spam signal looks at.
+SIGNAL_HISTORY = 200
 
 
 def lock_submitter(session: Session, email: str, ip: str | None) -> None:
@@ -67,13 +70,17 @@ def _duplicate(session: Session, draft: CommentDraft, before_id: int | None) -> 
 def _last_comment_at(
     session: Session, email: str, ip: str | None, before_id: int | None
 ) -> datetime | None:
+    """When the newest comment from this e-mail or IP was written. Ids grow with time, so
+    the newest is the highest id: one probe of (email, id) and one of (ip, id)."""
     latest = []
-    # Two indexed lookups rather than one OR, which PostgreSQL cannot serve from one index.
     for condition in (Comment.email == email, Comment.ip == ip if ip else None):
         if condition is not None:
             latest.append(
                 session.scalar(
-                    select(func.max(Comment.created_at)).where(condition, *_earlier(before_id))
+                    select(Comment.created_at)
+                    .where(condition, *_earlier(before_id))
+                    .order_by(Comment.id.desc())
+                    .limit(1)
                 )
             )
     found = [moment for moment in latest if moment is not None]
@@ -81,16 +88,23 @@ def _last_comment_at(
 
 
 def _spam_signal(session: Session, condition: ColumnElement[bool], before_id: int | None) -> bool:
-    """A moderator's latest spam-or-approve verdict on this e-mail's (or IP's) comments
-    was spam. Only moderators teach: the rules' own spam verdicts never feed back."""
+    """A moderator's latest spam-or-approve verdict on this e-mail's (or IP's) recent
+    comments was spam. Only moderators teach: the rules' own spam verdicts never feed back.
+    Looking at the newest SIGNAL_HISTORY comments keeps the cost bounded for an address
+    that many people share (a school's or an office's NAT)."""
+    recent = (
+        select(Comment.id)
+        .where(condition, *_earlier(before_id))
+        .order_by(Comment.id.desc())
+        .limit(SIGNAL_HISTORY)
+        .subquery()
+    )
     latest = session.scalar(
         select(ModerationEvent.to_status)
-        .join(Comment, Comment.id == ModerationEvent.comment_id)
+        .join(recent, recent.c.id == ModerationEvent.comment_id)
         .where(
-            condition,
             ModerationEvent.action == EventAction.STATUS_CHANGED,
             ModerationEvent.to_status.in_([CommentStatus.SPAM, CommentStatus.APPROVED]),
-            *_earlier(before_id),
         )
         .order_by(ModerationEvent.id.desc())
         .limit(1)
