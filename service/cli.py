@@ -148,7 +148,7 @@ def worker_command(once: bool) -> None:
         worker.check_settings(settings)
     except ConfigError as error:
         raise click.ClickException(f"configuration error: {error}") from None
-    sessions = db.database().sessions
+    sessions = db.database().writers
     if once:
         click.echo(f"claimed {worker.deliver_due(sessions, settings)} events", err=True)
     else:
@@ -170,7 +170,7 @@ def tokens_group() -> None:
 )
 def tokens_create(name: str, role: str) -> None:
     """Create a token; prints only the token (it is stored as a hash and shown once)."""
-    with db.session_scope(db.database().sessions) as session:
+    with db.session_scope(db.database().writers) as session:
         try:
             token = create_token(session, name, Role(role))
         except TokenNameError as error:
@@ -181,7 +181,7 @@ def tokens_create(name: str, role: str) -> None:
 @tokens_group.command("list")
 def tokens_list() -> None:
     """List token names, roles and whether they are active (never the tokens)."""
-    with db.session_scope(db.database().sessions, write=False) as session:
+    with db.session_scope(db.database().sessions) as session:
         for moderator in list_moderators(session):
             state = "revoked" if moderator.revoked_at else "active"
             created = moderator.created_at.isoformat(timespec="seconds")
@@ -192,7 +192,7 @@ def tokens_list() -> None:
 @click.argument("name")
 def tokens_revoke(name: str) -> None:
     """Revoke the active token with this name."""
-    with db.session_scope(db.database().sessions) as session:
+    with db.session_scope(db.database().writers) as session:
         try:
             revoke_token(session, name)
         except TokenNameError as error:

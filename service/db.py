@@ -76,17 +76,17 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
-def begin_write(session: Session) -> None:
-    """Start the session's transaction as a writer (must come before its first query)."""
-    session.connection(execution_options={WRITE_OPTION: True})
+def make_writer_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose transaction takes SQLite's write lock when it begins, which is at the
+    first statement: validating and sanitizing before that runs outside the lock."""
+    return make_session_factory(engine.execution_options(**{WRITE_OPTION: True}))
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
-    """A unit of work outside a request (CLI, worker): commit on success, else roll back."""
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work outside a request (CLI, worker): commit on success, else roll back.
+    Pass Database.writers for work that writes, Database.sessions for reading."""
     with factory() as session:
-        if write:
-            begin_write(session)
         try:
             yield session
             session.commit()
@@ -117,11 +117,15 @@ def schema_is_current(engine: Engine) -> bool:
 class Database:
     engine: Engine
     sessions: sessionmaker[Session]
+    writers: sessionmaker[Session]
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> Database:
+        return cls(engine, make_session_factory(engine), make_writer_factory(engine))
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    engine = create_db_engine(settings)
-    app.extensions["kommentera.db"] = Database(engine, make_session_factory(engine))
+    app.extensions["kommentera.db"] = Database.for_engine(create_db_engine(settings))
 
     @app.teardown_appcontext
     def _close_session(_error: BaseException | None) -> None:
@@ -135,10 +139,9 @@ def database(app: Flask | None = None) -> Database:
 
 
 def request_session() -> Session:
-    """The request's one session; unsafe methods start it as a writer."""
+    """The request's one session; a writer for unsafe methods."""
     if "db_session" not in g:
-        session = database().sessions()
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            begin_write(session)
-        g.db_session = session
+        found = database()
+        reading = request.method in ("GET", "HEAD", "OPTIONS")
+        g.db_session = (found.sessions if reading else found.writers)()
     return g.db_session

@@ -110,6 +110,6 @@ def session(app: Flask) -> Iterator[Session]:
 
 @pytest.fixture
 def moderator_headers(app: Flask) -> dict[str, str]:
-    with db.session_scope(db.database(app).sessions) as session:
+    with db.session_scope(db.database(app).writers) as session:
         token = create_token(session, "moderator-1", Role.MODERATOR)
     return {"Authorization": f"Bearer {token}"}

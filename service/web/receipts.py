@@ -11,7 +11,7 @@ from service.db import database
 
 def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["kommentera.receipts"] = ReceiptSigner(
-        settings.secret_key, database(app).sessions
+        settings.secret_key, database(app).writers
     )
 
 

@@ -78,7 +78,7 @@ def test_a_connection_lost_during_commit_is_503_and_the_next_request_succeeds(
     app: Flask, cluster: PgCluster
 ) -> None:
     client = app.test_client()
-    sessions = db.database(app).sessions
+    sessions = db.database(app).writers  # POST requests use these
     killer = db.create_db_engine(settings_for(cluster.url))
 
     def _terminate_other_backends(session: Session) -> None:

@@ -27,7 +27,7 @@ def _events(session: Session) -> list[OutboxEvent]:
 
 
 def _make_due(app: Flask) -> None:
-    with db.session_scope(db.database(app).sessions) as session:
+    with db.session_scope(db.database(app).writers) as session:
         session.execute(update(OutboxEvent).values(next_attempt_at=utcnow()))
 
 
@@ -42,7 +42,7 @@ def test_events_are_posted_signed_and_without_private_fields(
     approve(client, moderator_headers, comment_id)
     with webhook_receiver(SECRET) as receiver:
         configured = replace(settings, webhook_url=receiver.url, webhook_secret=SECRET)
-        assert worker.deliver_due(db.database(app).sessions, configured) == 2
+        assert worker.deliver_due(db.database(app).writers, configured) == 2
 
     assert receiver.bad_signatures == 0
     assert [p["type"] for p in receiver.received] == ["comment.created", "comment.status_changed"]
@@ -64,7 +64,7 @@ def test_private_fields_are_included_only_when_configured(
         configured = replace(
             settings, webhook_url=receiver.url, webhook_secret=SECRET, webhook_include_private=True
         )
-        worker.deliver_due(db.database(app).sessions, configured)
+        worker.deliver_due(db.database(app).writers, configured)
     assert receiver.received[0]["private"]["email"] == "hemlig@exempel.se"
 
 
@@ -74,7 +74,7 @@ def test_a_failing_receiver_is_retried_with_backoff_until_it_accepts(
     submit(client)
     with webhook_receiver(SECRET, fail_first=2) as receiver:
         configured = replace(settings, webhook_url=receiver.url, webhook_secret=SECRET)
-        sessions = db.database(app).sessions
+        sessions = db.database(app).writers
         before = utcnow()
         assert worker.deliver_due(sessions, configured) == 1
         [event] = _events(session)
@@ -108,7 +108,7 @@ def test_an_event_is_marked_failed_after_the_maximum_attempts(
             settings, webhook_url=receiver.url, webhook_secret=SECRET, delivery_max_attempts=2
         )
         for _ in range(3):
-            worker.deliver_due(db.database(app).sessions, configured)
+            worker.deliver_due(db.database(app).writers, configured)
             _make_due(app)
     [event] = _events(session)
     assert receiver.calls == 2
@@ -141,7 +141,7 @@ def test_moderators_get_an_email_for_each_held_comment_only(
             mail_from="kommentera@exempel.se",
             moderator_emails=("mod@exempel.se", "b@exempel.se"),
         )
-        assert worker.deliver_due(db.database(app).sessions, configured) == 2
+        assert worker.deliver_due(db.database(app).writers, configured) == 2
 
     [message] = inbox
     assert message["To"] == "mod@exempel.se, b@exempel.se"
