@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.config import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-# Execution option a unit of work sets when it will write; SQLite then takes the write
-# lock up front (BEGIN IMMEDIATE) so two workers never deadlock upgrading read locks.
+# Execution option of the engine behind Database.writers: SQLite then begins their
+# transactions with BEGIN IMMEDIATE, so two workers never deadlock upgrading read locks.
 WRITE_OPTION = "kommentera_write"
 
 

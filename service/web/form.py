@@ -8,6 +8,7 @@ from typing import Any
 
 import flask_babel
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask_limiter import RateLimitExceeded
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
@@ -17,7 +18,7 @@ from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError, KommenteraError
 from service.models import CommentStatus
 from service.origins import parse_origin, safe_redirect_target, with_comment_anchor, with_receipt
-from service.web import receipts
+from service.web import limits, receipts
 from service.web.messages import field_label, field_message, title
 from service.web.problems import REJECTIONS, ProblemError, rejection
 from service.web.public import client_info, rules_config
@@ -143,8 +144,16 @@ def _problem(error: ProblemError) -> Response:
     return _error_page(error.status, error.code, error.errors, keep_input=False)
 
 
+# RateLimitExceeded is named too: Flask prefers the app's handler for its status code (429)
+# over this blueprint's generic one, and a form deserves a page, not JSON.
+@bp.errorhandler(RateLimitExceeded)
 @bp.errorhandler(HTTPException)
 def _http(error: HTTPException) -> Response:
     status = error.code or 400
     # A body past the size limit cannot be read back, so there is nothing to re-fill.
-    return _error_page(status, _HTTP_CODES.get(status, "bad_request"), [], keep_input=status != 413)
+    response = _error_page(
+        status, _HTTP_CODES.get(status, "bad_request"), [], keep_input=status != 413
+    )
+    if isinstance(error, RateLimitExceeded):
+        response.headers.update(limits.retry_after())
+    return response

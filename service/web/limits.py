@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -42,6 +42,12 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(_error: RateLimitExceeded) -> Response:
-        current = limiter.current_limit
-        wait = max(1, int(current.reset_at - time.time())) if current else 1
-        return problem(429, "rate_limited", headers={"Retry-After": str(wait)})
+        return problem(429, "rate_limited", headers=retry_after())
+
+
+def retry_after() -> dict[str, str]:
+    """The Retry-After header for the limit this request just broke (JSON or HTML page)."""
+    limiter: Limiter = current_app.extensions["kommentera.limiter"]
+    current = limiter.current_limit
+    wait = max(1, int(current.reset_at - time.time())) if current else 1
+    return {"Retry-After": str(wait)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.models import Comment, CommentStatus, ModerationEvent, Moderator
+from service.models import Comment, CommentStatus, ModerationEvent
 
 
 def public_comment(comment: Comment) -> dict[str, Any]:
@@ -54,7 +54,3 @@ def audit_event(event: ModerationEvent) -> dict[str, Any]:
         "detail": event.detail,
         "created_at": event.created_at.isoformat(),
     }
-
-
-def moderator_summary(moderator: Moderator) -> dict[str, Any]:
-    return {"name": moderator.name, "role": moderator.role}

@@ -288,6 +288,22 @@ def test_the_form_applies_the_configured_rules_like_the_json_api(
     assert len(_comments(session)) == 1
 
 
+def test_a_rate_limited_form_post_gets_a_429_page_with_retry_after_and_the_text_kept(
+    app_with_rules: Callable[..., FlaskClient], session: Session
+) -> None:
+    client = app_with_rules(rate_limit="1/minute")
+
+    first = client.post("/comments/form", data=wordpress_form())
+    second = client.post("/comments/form", data=wordpress_form(comment="Andra försöket"))
+
+    assert first.status_code == 303
+    assert second.status_code == 429
+    assert second.mimetype == "text/html"
+    assert int(second.headers["Retry-After"]) >= 1
+    assert "Andra försöket" in second.get_data(as_text=True)
+    assert len(_comments(session)) == 1
+
+
 @pytest.fixture
 def app_with_rules(database_url: str) -> Iterator[Callable[..., FlaskClient]]:
     apps: list[Flask] = []
