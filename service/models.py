@@ -6,6 +6,7 @@ Timestamps are timezone-aware UTC on every backend; statuses are enums stored as
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -145,6 +146,29 @@ class Comment(Base):
     # Optimistic concurrency: every UPDATE checks and bumps version, so a moderator's
     # change based on a stale read fails instead of silently overwriting another's.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @property
+    def post_id(self) -> str:
+        return self.thread.post_id
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """The row a submission just inserted, as plain values: nothing in that request changes
+    it again, so it is inserted with core SQL and never becomes an ORM object."""
+
+    id: int
+    post_id: str
+    parent_id: int | None
+    status: CommentStatus
+    name: str
+    email: str
+    url: str | None
+    body_html: str
+    ip: str | None
+    user_agent: str | None
+    reasons: list[dict[str, str]]
+    created_at: datetime
 
 
 class Moderator(Base):

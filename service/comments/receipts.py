@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.comments.queries import find_comment
-from service.models import Comment, CommentStatus, ServerSecret
+from service.models import Comment, CommentStatus, NewComment, ServerSecret
 
 RECEIPT_KEY_NAME = "receipt_key"
 
@@ -53,7 +53,7 @@ class ReceiptSigner:
                     self._key = _stored_key(self._sessions).encode()
         return self._key
 
-    def sign(self, comment: Comment) -> str:
+    def sign(self, comment: Comment | NewComment) -> str:
         # The e-mail is part of the message so a receipt cannot be replayed on a comment
         # that reused the id after a permanent delete (ids restart on a restored backup).
         message = f"{comment.id}\n{comment.email}".encode()

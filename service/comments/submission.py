@@ -7,18 +7,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from service.comments.facts import gather_facts, lock_submitter
 from service.comments.rules import decide
 from service.comments.rules_config import RulesConfig
-from service.comments.threads import get_or_create_thread, refresh_public_state
+from service.comments.threads import refresh_public_state, thread_id_for
 from service.comments.validation import clean_user_agent, validate_comment
-from service.models import Comment, CommentStatus, EventAction, ModerationEvent, Thread, utcnow
+from service.models import (
+    Comment,
+    CommentStatus,
+    EventAction,
+    ModerationEvent,
+    NewComment,
+    Thread,
+    utcnow,
+)
 from service.notifications.outbox import record_comment_created
 
 SUBMISSION_ACTOR = "submission"
+# Core inserts built once: the comment, its audit event and its outbox row are never read
+# back in the request, and the ORM unit of work cost more than the rest of the insert.
+_INSERT_COMMENT = insert(Comment.__table__)
+_INSERT_EVENT = insert(ModerationEvent.__table__)
 
 
 @dataclass(frozen=True)
@@ -29,18 +41,23 @@ class ClientInfo:
     user_agent: str | None
 
 
+_APPROVED_PARENT = (
+    select(Comment.id)
+    .join(Thread)
+    .where(
+        Comment.id == bindparam("parent_id"),
+        Thread.post_id == bindparam("post_id"),
+        Comment.status == CommentStatus.APPROVED,
+    )
+)
+
+
 def _approved_parent_exists(session: Session) -> Any:
     def exists(post_id: str, parent_id: int) -> bool:
-        found = session.scalar(
-            select(Comment.id)
-            .join(Thread)
-            .where(
-                Comment.id == parent_id,
-                Thread.post_id == post_id,
-                Comment.status == CommentStatus.APPROVED,
-            )
+        found = session.connection().execute(
+            _APPROVED_PARENT, {"parent_id": parent_id, "post_id": post_id}
         )
-        return found is not None
+        return found.first() is not None
 
     return exists
 
@@ -57,17 +74,18 @@ def submit_comment(
     raw: Mapping[str, Any],
     client: ClientInfo,
     rules: RulesConfig,
-) -> Comment:
+) -> NewComment:
     """Validate, run the moderation rules and store a new comment. Raises InvalidFieldsError
     with every field error, or the rejecting rule's error (closed, duplicate, flood)."""
     draft = validate_comment(raw, parent_exists=_approved_parent_exists(session))
     user_agent = clean_user_agent(client.user_agent)
     lock_submitter(session, draft.email, client.ip)
+    now = utcnow()
     facts = gather_facts(
         session,
         draft,
         rules,
-        now=utcnow(),
+        now=now,
         ip=client.ip,
         user_agent=user_agent,
         honeypot=_honeypot(raw, rules),
@@ -76,34 +94,53 @@ def submit_comment(
     status, reasons = decision.status, decision.reasons
     assert status is not None  # decide() raised for a rejection
 
-    thread = get_or_create_thread(session, draft.post_id)
-    comment = Comment(
-        thread=thread,
+    thread_id = thread_id_for(session, draft.post_id)
+    connection = session.connection()
+    stored = {
+        "thread_id": thread_id,
+        "parent_id": draft.parent_id,
+        "status": status,
+        "name": draft.name,
+        "email": draft.email,
+        "url": draft.url,
+        "body_source": draft.body_source,
+        "body_html": draft.body_html,
+        "ip": client.ip,
+        "user_agent": user_agent,
+        "reasons": reasons,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    comment_id = connection.execute(_INSERT_COMMENT, stored).inserted_primary_key[0]
+    comment = NewComment(
+        id=comment_id,
+        post_id=draft.post_id,
         parent_id=draft.parent_id,
         status=status,
         name=draft.name,
         email=draft.email,
         url=draft.url,
-        body_source=draft.body_source,
         body_html=draft.body_html,
         ip=client.ip,
         user_agent=user_agent,
         reasons=reasons,
+        created_at=now,
     )
-    session.add(comment)
-    session.flush()
-    # Core inserts for the audit and outbox rows: nothing reads them back in this request.
-    session.execute(
-        insert(ModerationEvent).values(
-            comment_id=comment.id,
-            post_id=thread.post_id,
-            actor=SUBMISSION_ACTOR,
-            action=EventAction.CREATED,
-            to_status=status,
-            detail={"reasons": reasons},
-        )
+    connection.execute(
+        _INSERT_EVENT,
+        {
+            "comment_id": comment_id,
+            "post_id": draft.post_id,
+            "actor": SUBMISSION_ACTOR,
+            "action": EventAction.CREATED,
+            "from_status": None,
+            "to_status": status,
+            "detail": {"reasons": reasons},
+            "created_at": now,
+        },
     )
     record_comment_created(session, comment)
     if status is CommentStatus.APPROVED:
-        refresh_public_state(session, {thread.id})
+        refresh_public_state(session, {thread_id})
     return comment

@@ -12,24 +12,28 @@ from sqlalchemy.orm import Session
 
 from service.models import Comment, CommentStatus, Thread
 
+_THREADS = Thread.__table__.c
+_THREAD_ID = select(_THREADS.id).where(_THREADS.post_id == bindparam("post_id"))
 
-def get_or_create_thread(session: Session, post_id: str) -> Thread:
-    """Find the post's thread or create it; safe when two first comments race."""
-    thread = session.scalar(select(Thread).where(Thread.post_id == post_id))
-    if thread is not None:
-        return thread
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
+
+def thread_id_for(session: Session, post_id: str) -> int:
+    """The post's thread id, creating the thread on its first comment; safe when two first
+    comments race (the insert does nothing if the other one won)."""
+    connection = session.connection()
+    found = connection.execute(_THREAD_ID, {"post_id": post_id}).scalar()
+    if found is not None:
+        return found
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(
         insert(Thread).values(post_id=post_id).on_conflict_do_nothing(index_elements=["post_id"])
     )
-    return session.scalars(select(Thread).where(Thread.post_id == post_id)).one()
+    return connection.execute(_THREAD_ID, {"post_id": post_id}).scalar_one()
 
 
 def find_thread(session: Session, post_id: str) -> Thread | None:
     return session.scalar(select(Thread).where(Thread.post_id == post_id))
 
 
-_THREADS = Thread.__table__.c
 # Built once: a 304 does little else, so even composing the statement showed in profiles.
 _PUBLIC_STATE = select(_THREADS.id, _THREADS.approved_count, _THREADS.public_version).where(
     _THREADS.post_id == bindparam("post_id")
@@ -69,7 +73,7 @@ def refresh_public_state(session: Session, thread_ids: set[int]) -> None:
 def set_closed(session: Session, post_id: str, closed: bool) -> Thread:
     """Close or reopen a post's comments; creates the thread so a post can be closed
     before its first comment."""
-    thread = get_or_create_thread(session, post_id)
+    thread = session.get_one(Thread, thread_id_for(session, post_id))
     thread.closed = closed
     session.flush()
     return thread

@@ -10,17 +10,19 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from service.models import Comment, CommentStatus, OutboxEvent, utcnow
+from service.models import Comment, CommentStatus, NewComment, OutboxEvent, utcnow
 
 COMMENT_CREATED = "comment.created"
 COMMENT_STATUS_CHANGED = "comment.status_changed"
 PRIVATE_KEY = "private"
+# A core insert built once: the row is never read back in the request that writes it.
+_INSERT = insert(OutboxEvent.__table__)
 
 
-def _comment(comment: Comment, status: CommentStatus) -> dict[str, Any]:
+def _comment(comment: Comment | NewComment, status: CommentStatus) -> dict[str, Any]:
     return {
         "id": comment.id,
-        "post_id": comment.thread.post_id,
+        "post_id": comment.post_id,
         "parent_id": comment.parent_id,
         "status": str(status),
         "name": comment.name,
@@ -30,12 +32,16 @@ def _comment(comment: Comment, status: CommentStatus) -> dict[str, Any]:
     }
 
 
-def _private(comment: Comment) -> dict[str, Any]:
+def _private(comment: Comment | NewComment) -> dict[str, Any]:
     return {"email": comment.email, "ip": comment.ip, "user_agent": comment.user_agent}
 
 
 def _record(
-    session: Session, event_type: str, comment: Comment, status: CommentStatus, **extra: Any
+    session: Session,
+    event_type: str,
+    comment: Comment | NewComment,
+    status: CommentStatus,
+    **extra: Any,
 ) -> None:
     payload = {
         "id": uuid.uuid4().hex,  # receivers de-duplicate retries by this id
@@ -45,11 +51,10 @@ def _record(
         **extra,
         PRIVATE_KEY: _private(comment),
     }
-    # A core insert: the row is never read back here, so no ORM object is needed.
-    session.execute(insert(OutboxEvent).values(event_type=event_type, payload=payload))
+    session.connection().execute(_INSERT, {"event_type": event_type, "payload": payload})
 
 
-def record_comment_created(session: Session, comment: Comment) -> None:
+def record_comment_created(session: Session, comment: NewComment) -> None:
     """Queue `comment.created` with the verdict (first status and its reasons)."""
     _record(
         session,

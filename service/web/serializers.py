@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.models import Comment, CommentStatus, ModerationEvent
+from service.models import Comment, CommentStatus, ModerationEvent, NewComment
 
 
-def public_comment(comment: Comment) -> dict[str, Any]:
+def public_comment(comment: Comment | NewComment) -> dict[str, Any]:
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
@@ -19,11 +19,11 @@ def public_comment(comment: Comment) -> dict[str, Any]:
     }
 
 
-def submitted_comment(comment: Comment) -> dict[str, Any]:
+def submitted_comment(comment: Comment | NewComment) -> dict[str, Any]:
     """What the commenter gets back: the public fields plus where it stands. Spam and trash
     answer "pending", exactly like a held comment, so a spammer never learns it was caught."""
     shown = "approved" if comment.status is CommentStatus.APPROVED else "pending"
-    return {**public_comment(comment), "post_id": comment.thread.post_id, "status": shown}
+    return {**public_comment(comment), "post_id": comment.post_id, "status": shown}
 
 
 def moderator_comment(comment: Comment, history: dict[str, int] | None = None) -> dict[str, Any]:
