@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench bench-tools clean browser translations
+.PHONY: run test lint bench bench-tools bench-profile clean browser translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench-tools:
 bench: $(STAMP) bench-tools
 	cd bench && ../$(BIN)/python run.py
 	cd bench && ../$(BIN)/python scale.py
+
+# Where the CPU goes per scenario: py-spy samples the benchmark's gunicorn workers.
+bench-profile: $(STAMP) bench-tools
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	cd bench && ../$(BIN)/python cpu_profile.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
