@@ -16,6 +16,7 @@ from service.models import Comment, CommentStatus, EventAction, ModerationEvent,
 
 # How many of an e-mail's or IP's newest comments the learned spam signal looks at.
 SIGNAL_HISTORY = 50
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 
 def lock_submitter(session: Session, email: str, ip: str | None) -> None:
@@ -28,8 +29,9 @@ def lock_submitter(session: Session, email: str, ip: str | None) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     keys = [f"kommentera:email:{email.lower()}"] + ([f"kommentera:ip:{ip}"] if ip else [])
+    connection = session.connection()
     for key in keys:
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        connection.execute(_ADVISORY_LOCK, {"key": key})
 
 
 # Every query below is built once, at import, with bind parameters: composing statements
