@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
+
 from service.models import Comment, CommentStatus, ModerationEvent
 
 
@@ -26,10 +28,16 @@ def submitted_comment(comment: Comment) -> dict[str, Any]:
     return {**public_comment(comment), "post_id": comment.thread.post_id, "status": shown}
 
 
-def moderator_comment(comment: Comment, history: dict[str, int] | None = None) -> dict[str, Any]:
-    """history: the author's (same e-mail) approved and spam counts, when loaded."""
+def moderator_comment(
+    comment: Comment | Row[Any], history: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """comment: a Comment, or a moderation-queue row (queries.MODERATOR_COLUMNS, which carries
+    its thread's post_id). history: the author's (same e-mail) approved and spam counts,
+    when loaded."""
+    post_id = comment.thread.post_id if isinstance(comment, Comment) else comment.post_id
     return {
-        **submitted_comment(comment),
+        **public_comment(comment),
+        "post_id": post_id,
         "status": comment.status,
         "email": comment.email,
         "ip": comment.ip,
