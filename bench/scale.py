@@ -115,7 +115,10 @@ def grow(database_url: str, count: int, first_thread: int, comments, html, rng) 
                     copy.write_row(row)
             cursor.execute("SELECT setval('threads_id_seq', (SELECT max(id) FROM threads))")
             raw.commit()
-            cursor.execute("ANALYZE")  # what autovacuum would do soon after a bulk load
+            # What autovacuum would do soon after a bulk load. Committed: an uncommitted
+            # ANALYZE's statistics roll back with its transaction, leaving only the row count.
+            cursor.execute("ANALYZE")
+            raw.commit()
     finally:
         raw.close()
         engine.dispose()

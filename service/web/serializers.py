@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
+
 from service.models import Comment, CommentStatus, ModerationEvent, NewComment
 
 
-def public_comment(comment: Comment | NewComment) -> dict[str, Any]:
+def public_comment(comment: Comment | NewComment | Row[Any]) -> dict[str, Any]:
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
@@ -26,10 +28,15 @@ def submitted_comment(comment: Comment | NewComment) -> dict[str, Any]:
     return {**public_comment(comment), "post_id": comment.post_id, "status": shown}
 
 
-def moderator_comment(comment: Comment, history: dict[str, int] | None = None) -> dict[str, Any]:
-    """history: the author's (same e-mail) approved and spam counts, when loaded."""
+def moderator_comment(
+    comment: Comment | Row[Any], history: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """comment: a Comment, or a moderation-queue row (queries.MODERATOR_COLUMNS, which carries
+    its thread's post_id). history: the author's (same e-mail) approved and spam counts,
+    when loaded."""
     return {
-        **submitted_comment(comment),
+        **public_comment(comment),
+        "post_id": comment.post_id,
         "status": comment.status,
         "email": comment.email,
         "ip": comment.ip,

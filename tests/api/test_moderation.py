@@ -63,6 +63,34 @@ def test_the_queue_filters_by_status_and_post_and_pages_by_cursor(
     assert bad.status_code == 400
 
 
+def test_a_queue_item_is_exactly_the_single_comment_view(
+    client: FlaskClient, moderator_headers: dict[str, str]
+) -> None:
+    # The queue reads plain rows and the single view a loaded Comment: both must give the
+    # same fields in the same order, down to the edited body, url, parent and history.
+    parent = submit_approved(client, moderator_headers, email="asa@exempel.se", body="Först")
+    reply = submit(
+        client,
+        email="asa@exempel.se",
+        url="https://exempel.se/asa",
+        parent_id=parent,
+        body="Svar <b>fet</b>",
+    )["id"]
+    edited = client.patch(
+        f"{QUEUE}/{reply}", json={"body": "Svar, *ändrat*"}, headers=moderator_headers
+    )
+    assert edited.status_code == 200
+
+    (item,) = client.get(QUEUE, headers=moderator_headers).get_json()["comments"]
+    single = client.get(f"{QUEUE}/{reply}", headers=moderator_headers).get_json()
+
+    assert list(item.items()) == list(single.items())
+    assert item["post_id"] == "haninge-och-kalix"
+    assert item["parent_id"] == parent
+    assert item["version"] == 2
+    assert item["author_history"] == {"approved": 1, "spam": 0}
+
+
 @pytest.mark.parametrize(
     "headers",
     [

@@ -38,15 +38,18 @@ def _captured(session: Session) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", capture)
 
 
-def _comment_plan_steps(session: Session, run: Callable[[], object]) -> list[str]:
+def _plan_steps(
+    session: Session, run: Callable[[], object], tables: tuple[str, ...] = ("comments",)
+) -> list[str]:
+    """The plan steps, of every statement run, that read one of these tables."""
     with _captured(session) as statements:
         run()
     connection = session.connection()
     steps = []
     for statement, parameters in statements:
         plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-        steps += [row[-1] for row in plan if " comments" in row[-1]]
-    assert steps, "no statement touched the comments table"
+        steps += [row[-1] for row in plan if set(tables) & set(row[-1].split())]
+    assert steps, f"no statement touched {tables}"
     return steps
 
 
@@ -69,20 +72,33 @@ def _assert_seeks(steps: list[str]) -> None:
 
 def test_a_public_thread_page_seeks_its_thread_and_status(sqlite_session: Session) -> None:
     _assert_seeks(
-        _comment_plan_steps(
+        _plan_steps(
             sqlite_session, lambda: public_thread_page(sqlite_session, 1, limit=50, after=1000)
         )
     )
 
 
-@pytest.mark.parametrize("post_id", [None, "haninge-och-kalix"])
-def test_the_moderation_queue_seeks_its_status(sqlite_session: Session, post_id: str) -> None:
+@pytest.mark.parametrize(
+    ("post_id", "comments_seek"),
+    [
+        (None, "ix_comments_status_id (status=? AND id>?)"),
+        ("haninge-och-kalix", "ix_comments_thread_status_id (thread_id=? AND status=? AND id>?)"),
+    ],
+)
+def test_the_moderation_queue_seeks_its_status(
+    sqlite_session: Session, post_id: str | None, comments_seek: str
+) -> None:
     def queue() -> object:
         return moderation_queue(
             sqlite_session, status=CommentStatus.PENDING, post_id=post_id, limit=50, after=1000
         )
 
-    _assert_seeks(_comment_plan_steps(sqlite_session, queue))
+    # The thread's post_id is joined in per row: that must be a key lookup, not a scan.
+    steps = _plan_steps(sqlite_session, queue, ("comments", "threads"))
+
+    _assert_seeks(steps)
+    assert any(comments_seek in step for step in steps), steps
+    assert any(step.startswith("SEARCH threads") for step in steps), steps
 
 
 def test_the_rule_facts_seek_the_authors_newest_comments(sqlite_session: Session) -> None:
@@ -97,7 +113,7 @@ def test_the_rule_facts_seek_the_authors_newest_comments(sqlite_session: Session
     )
     config = RulesConfig(flood_seconds=15, max_depth=5)
 
-    steps = _comment_plan_steps(
+    steps = _plan_steps(
         sqlite_session,
         lambda: gather_facts(
             sqlite_session, draft, config, now=datetime.now(UTC), ip="10.0.0.1", user_agent=None
