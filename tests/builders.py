@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -45,3 +46,13 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
     return Settings(
         database_url=database_url, **{"flood_seconds": 0, "rate_limit": "0", **overrides}
     )
+
+
+def metric_sample(text: str, name: str, **labels: str) -> float | None:
+    """A sample's value in Prometheus text output, or None when the series is absent."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        match = re.fullmatch(rf"{name}\{{(.*)\}} (\S+)", line)
+        if match and ",".join(sorted(match.group(1).split(","))) == wanted:
+            return float(match.group(2))
+    return None

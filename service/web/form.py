@@ -18,7 +18,7 @@ from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError, KommenteraError
 from service.models import CommentStatus
 from service.origins import parse_origin, safe_redirect_target, with_comment_anchor, with_receipt
-from service.web import limits, receipts
+from service.web import limits, metrics, receipts
 from service.web.messages import field_label, field_message, title
 from service.web.problems import REJECTIONS, ProblemError, rejection
 from service.web.public import client_info, rules_config
@@ -92,6 +92,7 @@ def submit() -> Response:
     session = request_session()
     comment = submit_comment(session, _domain_fields(form), client_info(), rules_config())
     session.commit()
+    metrics.record_verdict(comment.status)
     target = return_target() or url_for("form.thanks", _external=True)
     if comment.status is CommentStatus.APPROVED:
         location = with_comment_anchor(target, comment.id)

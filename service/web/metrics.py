@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-SUBMIT_RULE = "/api/v1/comments"
+# The routes that submit a comment: the JSON API and the two HTML form endpoints.
+SUBMIT_RULES = frozenset({"/api/v1/comments", "/comments/form", "/wp-comments-post.php"})
 
 
 def enable_multiprocess(directory: Path) -> None:
@@ -99,11 +100,16 @@ def _start() -> None:
     g.metrics_started = time.perf_counter()
 
 
-def _verdict(response: Response) -> str:
-    if response.status_code >= 300:
-        return "rejected"
-    body = response.get_json(silent=True) or {}
-    return str(body.get("status", "unknown"))
+def record_verdict(status: str) -> None:
+    """Called by a submitting view with the comment's first status, which the response may
+    not show: a spam verdict answers like a held comment."""
+    g.submission_verdict = status
+
+
+def _verdict(response: Response) -> str | None:
+    if "submission_verdict" in g:
+        return str(g.submission_verdict)
+    return "rejected" if response.status_code < 500 else None
 
 
 def init_app(app: Flask) -> None:
@@ -122,8 +128,8 @@ def init_app(app: Flask) -> None:
         metrics.requests.labels(request.method, rule, str(response.status_code)).inc()
         if started is not None:
             metrics.latency.labels(request.method, rule).observe(time.perf_counter() - started)
-        if rule == SUBMIT_RULE and request.method == "POST" and response.status_code < 500:
-            metrics.submissions.labels(_verdict(response)).inc()
+        if rule in SUBMIT_RULES and request.method == "POST" and (verdict := _verdict(response)):
+            metrics.submissions.labels(verdict).inc()
         return response
 
     app.before_request(_start)

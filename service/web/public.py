@@ -17,7 +17,7 @@ from service.comments.validation import validate_post_id
 from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError
 from service.models import CommentStatus
-from service.web import receipts, serializers
+from service.web import metrics, receipts, serializers
 from service.web.params import (
     cursor_param,
     encode_cursor,
@@ -43,6 +43,7 @@ def create_comment() -> tuple[Response, int, dict[str, str]]:
     session = request_session()
     comment = submit_comment(session, json_object(), client_info(), rules_config())
     session.commit()
+    metrics.record_verdict(comment.status)
     status = 201 if comment.status is CommentStatus.APPROVED else 202
     location = url_for("public.get_comment", comment_id=comment.id)
     return jsonify(serializers.submitted_comment(comment)), status, {"Location": location}

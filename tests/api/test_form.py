@@ -16,7 +16,7 @@ from service import db
 from service.app import create_app
 from service.config import Settings
 from service.models import Comment, CommentStatus
-from tests.builders import approve, settings_for, submit
+from tests.builders import approve, metric_sample, settings_for, submit
 
 BLOG = "https://blogg.exempel.se"
 POST_URL = f"{BLOG}/2016/12/haninge-och-kalix/"
@@ -271,6 +271,10 @@ def test_a_filled_honeypot_on_the_form_is_spam_that_looks_held_even_through_its_
     )
     assert shown.status_code == 200
     assert shown.get_json()["status"] == "pending"
+    # Operators still see the real verdicts, and form posts count like JSON ones.
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert metric_sample(metrics, "kommentera_submissions_total", verdict="spam") == 1
+    assert metric_sample(metrics, "kommentera_submissions_total", verdict="pending") == 1
 
 
 def test_the_form_applies_the_configured_rules_like_the_json_api(

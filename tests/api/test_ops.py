@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from service.app import create_app
 from service.config import Settings
-from tests.builders import approve, submit
+from tests.builders import approve, metric_sample, submit
 
 
 def test_healthz_answers_ok_without_touching_the_database(tmp_path: Path) -> None:
@@ -35,15 +35,6 @@ def test_readyz_is_503_with_the_reason_when_the_database_is_not_migrated(tmp_pat
     assert response.get_json()["code"] == "schema_outdated"
 
 
-def _sample(text: str, name: str, **labels: str) -> float | None:
-    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
-    for line in text.splitlines():
-        match = re.fullmatch(rf"{name}\{{(.*)\}} (\S+)", line)
-        if match and ",".join(sorted(match.group(1).split(","))) == wanted:
-            return float(match.group(2))
-    return None
-
-
 def test_metrics_count_requests_by_route_submissions_by_verdict_and_queue_depth(
     client: FlaskClient, moderator_headers: dict[str, str]
 ) -> None:
@@ -60,20 +51,22 @@ def test_metrics_count_requests_by_route_submissions_by_verdict_and_queue_depth(
     text = response.get_data(as_text=True)
     requests_total = "kommentera_http_requests_total"
     route = "/api/v1/comments"
-    assert _sample(text, requests_total, method="POST", route=route, status="202") == 2
-    assert _sample(text, requests_total, method="POST", route=route, status="422") == 1
+    assert metric_sample(text, requests_total, method="POST", route=route, status="202") == 2
+    assert metric_sample(text, requests_total, method="POST", route=route, status="422") == 1
     # The route is the URL rule, never the raw path, so ids do not multiply series.
     rule = "/api/v1/comments/<int:comment_id>"
-    assert _sample(text, requests_total, method="GET", route=rule, status="404") == 1
+    assert metric_sample(text, requests_total, method="GET", route=rule, status="404") == 1
     assert "/api/v1/comments/999" not in text
     assert (
-        _sample(text, "kommentera_http_request_duration_seconds_count", method="POST", route=route)
+        metric_sample(
+            text, "kommentera_http_request_duration_seconds_count", method="POST", route=route
+        )
         == 3
     )
-    assert _sample(text, "kommentera_submissions_total", verdict="pending") == 2
-    assert _sample(text, "kommentera_submissions_total", verdict="rejected") == 1
-    assert _sample(text, "kommentera_comments", status="pending") == 1
-    assert _sample(text, "kommentera_comments", status="approved") == 1
+    assert metric_sample(text, "kommentera_submissions_total", verdict="pending") == 2
+    assert metric_sample(text, "kommentera_submissions_total", verdict="rejected") == 1
+    assert metric_sample(text, "kommentera_comments", status="pending") == 1
+    assert metric_sample(text, "kommentera_comments", status="approved") == 1
 
 
 def test_a_well_formed_request_id_is_returned_and_a_missing_one_is_generated(
