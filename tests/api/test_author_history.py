@@ -5,19 +5,28 @@ count of the comments themselves, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from service import db
+from service.comments.review import update_comment
 from service.config import Settings
 from service.models import Author, Comment, CommentStatus
 from tests.builders import settings_for, submit, submit_approved
 
 QUEUE = "/api/v1/moderation/comments"
 BLOCKED = "spammare@exempel.se"
+_WAITING_FOR_A_LOCK = text(
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
 
 
 @pytest.fixture
@@ -118,3 +127,39 @@ def test_a_held_submission_writes_no_author_row(
 
     assert single["author_history"] == {"approved": 0, "spam": 0}
     assert session.scalars(select(Author)).all() == []
+
+
+def test_two_moderators_changing_one_authors_comments_at_once_both_count(
+    app: Flask, client: FlaskClient, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time; PostgreSQL's READ COMMITTED does not")
+    # On different posts: the second transaction must not wait for the thread's row first.
+    ids = [submit(client, post_id=f"inlagg-{n}")["id"] for n in range(3)]
+    writers = db.database(app).writers
+    engine = db.database(app).engine
+    with db.session_scope(writers) as session:  # the author's row exists before the race
+        update_comment(session, ids[2], actor="setup", status=CommentStatus.SPAM)
+
+    def approve_second() -> None:
+        with db.session_scope(writers) as session:
+            update_comment(session, ids[1], actor="second", status=CommentStatus.APPROVED)
+
+    with db.session_scope(writers) as first:
+        update_comment(first, ids[0], actor="first", status=CommentStatus.APPROVED)
+        second = threading.Thread(target=approve_second)
+        second.start()
+        # Commit only once the second transaction waits for the author's row: its count
+        # must then include this approval, which its own snapshot did not see.
+        with engine.connect() as watcher:
+            for _ in range(500):
+                waiting = watcher.execute(_WAITING_FOR_A_LOCK).scalar()
+                if waiting:
+                    break
+                time.sleep(0.01)
+            assert waiting
+    second.join(timeout=10)
+
+    with db.database(app).sessions() as session:
+        author = session.get_one(Author, "asa.oberg@exempel.se")
+    assert (author.approved_count, author.spam_count) == (2, 1)
