@@ -1,4 +1,5 @@
-"""The stored data: threads, comments, moderators (API tokens) and the moderation audit log.
+"""The stored data: threads, comments, authors' counts, moderators (API tokens) and the
+moderation audit log.
 
 Timestamps are timezone-aware UTC on every backend; statuses are enums stored as strings.
 """
@@ -150,6 +151,22 @@ class Comment(Base):
     @property
     def post_id(self) -> str:
         return self.thread.post_id
+
+
+class Author(Base):
+    """Approved and spam comment counts per author e-mail (exactly as stored on the
+    comments), shown to moderators as author_history.
+
+    Derived from the comments and recounted in the same transaction as every change to an
+    author's comments (service/comments/authors.py), so the queue reads them by primary key
+    instead of counting everything the page's authors ever wrote.
+    """
+
+    __tablename__ = "authors"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    approved_count: Mapped[int] = mapped_column(default=0)
+    spam_count: Mapped[int] = mapped_column(default=0)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Moderators' changes: status, body edits, bulk changes and permanent deletion. Each
-change writes its audit event and refreshes the thread's public state in the caller's
-transaction, so the log and the public view never disagree with the comment."""
+change writes its audit event and refreshes the thread's public state (and, for a status
+change or deletion, the author's history) in the caller's transaction, so the log, the
+public view and the queue never disagree with the comment."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.comments.authors import refresh_author_history
 from service.comments.queries import any_comment
 from service.comments.threads import refresh_public_state
 from service.comments.validation import validate_body
@@ -82,10 +84,11 @@ def update_comment(
         )
         comment.body_source, comment.body_html = new_body
         changed = True
-    if status is not None:
-        changed = _set_status(session, comment, status, actor) or changed
-    if changed:
+    status_changed = status is not None and _set_status(session, comment, status, actor)
+    if changed or status_changed:
         refresh_public_state(session, {comment.thread_id})
+    if status_changed:
+        refresh_author_history(session, [comment.email])
     return comment
 
 
@@ -95,11 +98,10 @@ def bulk_set_status(
     wanted = list(dict.fromkeys(comment_ids))
     comments = session.scalars(select(Comment).where(Comment.id.in_(wanted))).all()
     found = {comment.id: comment for comment in comments}
-    changed_threads = {
-        comment.thread_id for comment in comments if _set_status(session, comment, status, actor)
-    }
-    if changed_threads:
-        refresh_public_state(session, changed_threads)
+    changed = [comment for comment in comments if _set_status(session, comment, status, actor)]
+    if changed:
+        refresh_public_state(session, {comment.thread_id for comment in changed})
+        refresh_author_history(session, {comment.email for comment in changed})
     return BulkResult(
         updated=[cid for cid in wanted if cid in found],
         not_found=[cid for cid in wanted if cid not in found],
@@ -128,6 +130,7 @@ def delete_comment(
             detail={"name": comment.name},
         )
     )
-    thread_id = comment.thread_id
+    thread_id, email = comment.thread_id, comment.email
     session.delete(comment)
     refresh_public_state(session, {thread_id})
+    refresh_author_history(session, [email])

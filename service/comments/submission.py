@@ -1,5 +1,6 @@
 """Submitting a comment: validate, sanitize, decide its first status and store it together
-with its audit event, in the caller's transaction."""
+with its audit event (and, when it counts, its author's history), in the caller's
+transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from service.comments.authors import COUNTED_STATUSES, refresh_author_history
 from service.comments.facts import gather_facts, lock_submitter
 from service.comments.rules import decide
 from service.comments.rules_config import RulesConfig
@@ -143,4 +145,7 @@ def submit_comment(
     record_comment_created(session, comment)
     if status is CommentStatus.APPROVED:
         refresh_public_state(session, {thread_id})
+    # Pending, the usual first status, changes no author's history: it pays nothing here.
+    if status in COUNTED_STATUSES:
+        refresh_author_history(session, [draft.email])
     return comment

@@ -15,8 +15,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from service import db
+from service.comments.authors import refresh_author_history
 from service.comments.facts import gather_facts
-from service.comments.queries import moderation_queue, public_thread_page
+from service.comments.queries import author_history, moderation_queue, public_thread_page
 from service.comments.rules_config import RulesConfig
 from service.comments.validation import CommentDraft
 from service.config import Settings
@@ -123,3 +124,24 @@ def test_the_rule_facts_seek_the_authors_newest_comments(sqlite_session: Session
     _assert_seeks(steps)
     assert any("ix_comments_ip_id (ip=?" in step for step in steps), steps
     assert any("ix_comments_email_id (email=?" in step for step in steps), steps
+
+
+def test_author_history_reads_authors_by_primary_key(sqlite_session: Session) -> None:
+    emails = ["asa@exempel.se", "bo@exempel.se"]
+
+    steps = _plan_steps(
+        sqlite_session, lambda: author_history(sqlite_session, emails), ("authors", "comments")
+    )
+
+    # A text primary key is SQLite's automatic unique index on authors.email.
+    assert steps == ["SEARCH authors USING INDEX sqlite_autoindex_authors_1 (email=?)"], steps
+
+
+def test_recounting_an_author_seeks_their_comments_by_email(sqlite_session: Session) -> None:
+    steps = _plan_steps(
+        sqlite_session,
+        lambda: refresh_author_history(sqlite_session, ["asa@exempel.se", "bo@exempel.se"]),
+    )
+
+    _assert_seeks(steps)
+    assert any("ix_comments_email_id (email=?)" in step for step in steps), steps
