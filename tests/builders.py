@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
 
 from service.config import Settings
 
@@ -56,3 +58,19 @@ def metric_sample(text: str, name: str, **labels: str) -> float | None:
         if match and ",".join(sorted(match.group(1).split(","))) == wanted:
             return float(match.group(2))
     return None
+
+
+_WAITING_FOR_A_LOCK = text(
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
+def another_transaction_waits_for_a_lock(engine: Engine) -> bool:
+    """Wait (up to 5 s) until some PostgreSQL session of this database waits for a lock."""
+    with engine.connect() as watcher:
+        for _ in range(500):
+            if watcher.execute(_WAITING_FOR_A_LOCK).scalar():
+                return True
+            time.sleep(0.01)
+    return False

@@ -46,12 +46,26 @@ def public_state(session: Session, post_id: str) -> Row[tuple[int, int, int]] | 
     return session.connection().execute(_PUBLIC_STATE, {"post_id": post_id}).first()
 
 
+# FOR NO KEY UPDATE, not FOR UPDATE: comments being inserted into the thread meanwhile only
+# take a key-share lock on it (their foreign key), which this does not block.
+_LOCK_THREADS = (
+    select(_THREADS.id)
+    .where(_THREADS.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_THREADS.id)
+    .with_for_update(key_share=True)
+)
+
+
 def refresh_public_state(session: Session, thread_ids: set[int]) -> None:
     """Recount approved comments and bump the public version of each thread.
 
-    Recounting (rather than incrementing) keeps the counter right whatever changed.
+    Recounting (rather than incrementing) keeps the counter right whatever changed. The
+    threads are locked first, in id order: on PostgreSQL (READ COMMITTED, a fresh snapshot
+    per statement) two transactions approving in one thread then count one after the other,
+    the second seeing the first's approval, instead of both counting without the other's.
     """
     session.flush()
+    session.connection().execute(_LOCK_THREADS, {"ids": sorted(thread_ids)})
     for thread_id in thread_ids:
         approved = (
             select(func.count())

@@ -6,27 +6,27 @@ count of the comments themselves, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import threading
-import time
 from collections import defaultdict
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service import db
 from service.comments.review import update_comment
 from service.config import Settings
 from service.models import Author, Comment, CommentStatus
-from tests.builders import settings_for, submit, submit_approved
+from tests.builders import (
+    another_transaction_waits_for_a_lock,
+    settings_for,
+    submit,
+    submit_approved,
+)
 
 QUEUE = "/api/v1/moderation/comments"
 BLOCKED = "spammare@exempel.se"
-_WAITING_FOR_A_LOCK = text(
-    "SELECT count(*) FROM pg_stat_activity"
-    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-)
 
 
 @pytest.fixture
@@ -151,13 +151,7 @@ def test_two_moderators_changing_one_authors_comments_at_once_both_count(
         second.start()
         # Commit only once the second transaction waits for the author's row: its count
         # must then include this approval, which its own snapshot did not see.
-        with engine.connect() as watcher:
-            for _ in range(500):
-                waiting = watcher.execute(_WAITING_FOR_A_LOCK).scalar()
-                if waiting:
-                    break
-                time.sleep(0.01)
-            assert waiting
+        assert another_transaction_waits_for_a_lock(engine)
     second.join(timeout=10)
 
     with db.database(app).sessions() as session:
