@@ -6,7 +6,7 @@ now kept per e-mail and read by primary key.
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-23 10:12:00
+Create Date: 2026-11-22 15:10:00
 """
 
 from collections.abc import Sequence
