@@ -26,6 +26,7 @@ from service.web import (
     requestlog,
     threads,
 )
+from service.web.json_provider import OrjsonProvider
 
 SUPPORTED_LANGUAGES = LANGUAGES
 # Headers a cross-origin script may read from JSON API responses.
@@ -49,8 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         BABEL_TRANSLATION_DIRECTORIES="translations",
     )
-    app.json.ensure_ascii = False  # å stays å on the wire
-    app.json.sort_keys = False
+    app.json = OrjsonProvider(app)
     app.extensions["kommentera.settings"] = settings
     app.extensions["kommentera.rules"] = RulesConfig.from_settings(settings)
     if settings.trusted_proxies:

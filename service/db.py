@@ -1,5 +1,6 @@
-"""The one place that talks to the database engine: engine set-up, a session per request,
-session_scope() for the CLI, and Alembic migrations configured in code."""
+"""The one place that talks to the database engine: engine set-up, a session (and for
+public reads a plain connection) per request, session_scope() for the CLI, and Alembic
+migrations configured in code."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g, request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -128,10 +129,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["kommentera.db"] = Database.for_engine(create_db_engine(settings))
 
     @app.teardown_appcontext
-    def _close_session(_error: BaseException | None) -> None:
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()  # rolls back anything the view did not commit
+    def _close_request_database(_error: BaseException | None) -> None:
+        for opened in (g.pop("db_session", None), g.pop("db_connection", None)):
+            if opened is not None:
+                opened.close()  # rolls back anything the view did not commit
 
 
 def database(app: Flask | None = None) -> Database:
@@ -145,3 +146,11 @@ def request_session() -> Session:
         reading = request.method in ("GET", "HEAD", "OPTIONS")
         g.db_session = (found.sessions if reading else found.writers)()
     return g.db_session
+
+
+def request_connection() -> Connection:
+    """The request's connection for public reads, which need no ORM objects: a Session's
+    set-up, transaction bookkeeping and close were a third of the CPU of a 304."""
+    if "db_connection" not in g:
+        g.db_connection = database().engine.connect()
+    return g.db_connection

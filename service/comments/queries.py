@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Connection, Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.comments.validation import MAX_ID
@@ -33,30 +33,26 @@ class Page(Generic[T]):
     next_after: int | None
 
 
-def _keyset_page(
-    session: Session,
-    query: Select[Any],
-    id_column: Any,
-    limit: int,
-    after: int | None,
-    *,
-    entities: bool = True,
-) -> Page[Any]:
-    """Rows after the cursor id, oldest first; one extra row tells whether more exist.
-    entities=False returns plain column rows instead of ORM objects."""
-    if after is not None:
-        query = query.where(id_column > after)
-    query = query.order_by(id_column).limit(limit + 1)
-    # Plain rows go straight to the connection, past the ORM's execution machinery.
-    rows = (session.scalars(query) if entities else session.connection().execute(query)).all()
+def _page(rows: Sequence[Any], limit: int) -> Page[Any]:
+    """The page of limit rows, given up to limit + 1 of them, the last telling whether more
+    exist."""
     if len(rows) > limit:
         return Page(rows[:limit], rows[limit - 1].id)
     return Page(rows, None)
 
 
-# What a public reader sees of a comment (serializers.public_comment reads these names).
-# Thread pages select just these as plain rows: loading full Comment objects (with the
-# joined thread and the JSON-decoded moderation reasons) cost most of a 200-comment read.
+def _keyset_page(
+    session: Session, query: Select[Any], id_column: Any, limit: int, after: int | None
+) -> Page[Any]:
+    """ORM objects after the cursor id, oldest first."""
+    if after is not None:
+        query = query.where(id_column > after)
+    return _page(session.scalars(query.order_by(id_column).limit(limit + 1)).all(), limit)
+
+
+# What a public reader sees of a comment, in the order serializers.public_comments unpacks
+# them. Thread pages select just these as plain rows: loading full Comment objects (with
+# the joined thread and the JSON-decoded moderation reasons) cost most of a 200-comment read.
 _PUBLIC = Comment.__table__.c
 PUBLIC_COLUMNS = (
     _PUBLIC.id,
@@ -82,16 +78,26 @@ MODERATOR_COLUMNS = (
     _PUBLIC.version,
     _PUBLIC.updated_at,
 )
+# Built once with bind parameters: composing it per request showed in profiles of a
+# 200-comment read. Ids start at 1, so after=0 asks for the first page.
+_PUBLIC_PAGE = (
+    select(*PUBLIC_COLUMNS)
+    .where(
+        _PUBLIC.thread_id == bindparam("thread_id"),
+        _PUBLIC.status == CommentStatus.APPROVED,
+        _PUBLIC.id > bindparam("after"),
+    )
+    .order_by(_PUBLIC.id)
+    .limit(bindparam("limit"))
+)
 
 
 def public_thread_page(
-    session: Session, thread_id: int, *, limit: int, after: int | None
+    connection: Connection, thread_id: int, *, limit: int, after: int | None
 ) -> Page[Row[Any]]:
-    """A page of a thread's approved comments as rows of PUBLIC_COLUMNS."""
-    query = select(*PUBLIC_COLUMNS).where(
-        _PUBLIC.thread_id == thread_id, _PUBLIC.status == CommentStatus.APPROVED
-    )
-    return _keyset_page(session, query, _PUBLIC.id, limit, after, entities=False)
+    """A page of a thread's approved comments as rows of PUBLIC_COLUMNS, oldest first."""
+    page = {"thread_id": thread_id, "after": after or 0, "limit": limit + 1}
+    return _page(connection.execute(_PUBLIC_PAGE, page).all(), limit)
 
 
 def find_comment(session: Session, comment_id: int) -> Comment | None:
@@ -115,8 +121,8 @@ def _storable(post_id: str) -> bool:
     return "\x00" not in post_id
 
 
-def approved_counts(session: Session, post_ids: Sequence[str]) -> dict[str, int]:
-    rows = session.execute(
+def approved_counts(connection: Connection, post_ids: Sequence[str]) -> dict[str, int]:
+    rows = connection.execute(
         select(Thread.post_id, Thread.approved_count).where(
             Thread.post_id.in_([p for p in post_ids if _storable(p)])
         )

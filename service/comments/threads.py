@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,10 +40,10 @@ _PUBLIC_STATE = select(_THREADS.id, _THREADS.approved_count, _THREADS.public_ver
 )
 
 
-def public_state(session: Session, post_id: str) -> Row[tuple[int, int, int]] | None:
+def public_state(connection: Connection, post_id: str) -> Row[tuple[int, int, int]] | None:
     """The thread's id, approved_count and public_version: all a public read needs, as one
-    indexed row read on the session's connection, without building a Thread object."""
-    return session.connection().execute(_PUBLIC_STATE, {"post_id": post_id}).first()
+    indexed row read, without building a Thread object."""
+    return connection.execute(_PUBLIC_STATE, {"post_id": post_id}).first()
 
 
 # FOR NO KEY UPDATE, not FOR UPDATE: comments being inserted into the thread meanwhile only

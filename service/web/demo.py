@@ -61,7 +61,9 @@ def page() -> str:
     session = request_session()
     thread = find_thread(session, DEMO_POST_ID)
     comments = (
-        public_thread_page(session, thread.id, limit=MAX_SHOWN, after=None).items if thread else []
+        public_thread_page(session.connection(), thread.id, limit=MAX_SHOWN, after=None).items
+        if thread
+        else []
     )
     return render_template(
         "demo.html",

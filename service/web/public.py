@@ -14,7 +14,7 @@ from service.comments.rules_config import RulesConfig
 from service.comments.submission import ClientInfo, submit_comment
 from service.comments.threads import public_state
 from service.comments.validation import validate_post_id
-from service.db import request_session
+from service.db import request_connection, request_session
 from service.errors import FieldError, InvalidFieldsError
 from service.models import CommentStatus
 from service.web import metrics, receipts, serializers
@@ -60,8 +60,8 @@ def _query_post_id() -> str:
 def list_comments() -> Response:
     post_id = _query_post_id()
     limit, after = limit_param(), cursor_param()
-    session = request_session()
-    thread = public_state(session, post_id)
+    connection = request_connection()
+    thread = public_state(connection, post_id)
     # The ETag is built from the thread's public version alone, so an unchanged thread
     # answers 304 after one indexed row read, before any comment is loaded.
     state = f"{thread.id}.{thread.public_version}" if thread else "0.0"
@@ -69,12 +69,14 @@ def list_comments() -> Response:
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        page = public_thread_page(session, thread.id, limit=limit, after=after) if thread else None
+        page = (
+            public_thread_page(connection, thread.id, limit=limit, after=after) if thread else None
+        )
         response = jsonify(
             {
                 "post_id": post_id,
                 "total": thread.approved_count if thread else 0,
-                "comments": [serializers.public_comment(c) for c in page.items] if page else [],
+                "comments": serializers.public_comments(page.items) if page else [],
                 "next_cursor": encode_cursor(page.next_after) if page else None,
             }
         )
@@ -108,4 +110,4 @@ def count_comments() -> Response:
             "invalid_query",
             [FieldError("post_id", "too_long", {"max_items": MAX_COUNT_POSTS})],
         )
-    return jsonify({"counts": approved_counts(request_session(), post_ids)})
+    return jsonify({"counts": approved_counts(request_connection(), post_ids)})

@@ -3,6 +3,8 @@ exactly the public fields; e-mail, IP and user agent only ever leave via moderat
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
@@ -10,15 +12,39 @@ from sqlalchemy import Row
 from service.models import Comment, CommentStatus, ModerationEvent, NewComment
 
 
-def public_comment(comment: Comment | NewComment | Row[Any]) -> dict[str, Any]:
+def _public(
+    id_: int,
+    parent_id: int | None,
+    name: str,
+    url: str | None,
+    body_html: str,
+    created_at: datetime,
+) -> dict[str, Any]:
     return {
-        "id": comment.id,
-        "parent_id": comment.parent_id,
-        "name": comment.name,
-        "url": comment.url,
-        "body": comment.body_html,
-        "created_at": comment.created_at.isoformat(),
+        "id": id_,
+        "parent_id": parent_id,
+        "name": name,
+        "url": url,
+        "body": body_html,
+        "created_at": created_at.isoformat(),
     }
+
+
+def public_comment(comment: Comment | NewComment | Row[Any]) -> dict[str, Any]:
+    return _public(
+        comment.id,
+        comment.parent_id,
+        comment.name,
+        comment.url,
+        comment.body_html,
+        comment.created_at,
+    )
+
+
+def public_comments(rows: Iterable[Row[Any]]) -> list[dict[str, Any]]:
+    """Rows of queries.PUBLIC_COLUMNS, unpacked by position: looking their fields up by
+    name cost two thirds of building a 200-comment page."""
+    return [_public(*row) for row in rows]
 
 
 def submitted_comment(comment: Comment | NewComment) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from service import db
 from service.comments.review import update_comment
+from service.db import database
 from service.models import CommentStatus
 from tests.builders import another_transaction_waits_for_a_lock, approve, submit, submit_approved
 
@@ -122,6 +123,34 @@ def test_one_approved_comment_can_be_read_and_others_are_404(
         response = client.get(f"/api/v1/comments/{missing}")
         assert response.status_code == 404
         assert response.mimetype == "application/problem+json"
+
+
+def test_a_listed_comment_reads_as_the_comment_itself(
+    client: FlaskClient, moderator_headers: dict[str, str]
+) -> None:
+    parent = submit_approved(client, moderator_headers)
+    reply = submit_approved(
+        client, moderator_headers, parent_id=parent, url="https://exempel.se/", body="<b>ja</b>"
+    )
+
+    listed = client.get("/api/v1/comments?post_id=haninge-och-kalix").get_json()["comments"]
+
+    for comment_id, entry in zip([parent, reply], listed, strict=True):
+        alone = client.get(f"/api/v1/comments/{comment_id}").get_json()
+        assert {**entry, "post_id": "haninge-och-kalix"} == alone
+    assert listed[1]["parent_id"] == parent
+    assert listed[1]["url"] == "https://exempel.se/"
+
+
+def test_public_reads_give_their_connection_back(
+    app: Flask, client: FlaskClient, moderator_headers: dict[str, str]
+) -> None:
+    submit_approved(client, moderator_headers)
+    pool = database(app).engine.pool
+
+    for path in ("/api/v1/comments?post_id=haninge-och-kalix", "/api/v1/comments/count?post_id=a"):
+        assert client.get(path).status_code == 200
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def test_counts_include_only_approved_comments_and_unknown_posts_are_zero(

@@ -74,7 +74,8 @@ def _assert_seeks(steps: list[str]) -> None:
 def test_a_public_thread_page_seeks_its_thread_and_status(sqlite_session: Session) -> None:
     _assert_seeks(
         _plan_steps(
-            sqlite_session, lambda: public_thread_page(sqlite_session, 1, limit=50, after=1000)
+            sqlite_session,
+            lambda: public_thread_page(sqlite_session.connection(), 1, limit=50, after=1000),
         )
     )
 
