@@ -42,12 +42,21 @@ def _page(rows: Sequence[Any], limit: int) -> Page[Any]:
 
 
 def _keyset_page(
-    session: Session, query: Select[Any], id_column: Any, limit: int, after: int | None
+    session: Session,
+    query: Select[Any],
+    id_column: Any,
+    limit: int,
+    after: int | None,
+    *,
+    entities: bool = True,
 ) -> Page[Any]:
-    """ORM objects after the cursor id, oldest first."""
+    """Rows after the cursor id, oldest first. entities=False returns plain column rows
+    instead of ORM objects, straight from the connection, past the ORM's machinery."""
     if after is not None:
         query = query.where(id_column > after)
-    return _page(session.scalars(query.order_by(id_column).limit(limit + 1)).all(), limit)
+    query = query.order_by(id_column).limit(limit + 1)
+    rows = (session.scalars(query) if entities else session.connection().execute(query)).all()
+    return _page(rows, limit)
 
 
 # What a public reader sees of a comment, in the order serializers.public_comments unpacks
