@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
+from service import db
+from service.comments.review import update_comment
 from service.config import Settings
+from service.models import CommentStatus
 
 
 def comment_payload(**overrides: Any) -> dict[str, Any]:
@@ -66,7 +71,7 @@ _WAITING_FOR_A_LOCK = text(
 )
 
 
-def another_transaction_waits_for_a_lock(engine: Engine) -> bool:
+def _another_transaction_waits_for_a_lock(engine: Engine) -> bool:
     """Wait (up to 5 s) until some PostgreSQL session of this database waits for a lock."""
     with engine.connect() as watcher:
         for _ in range(500):
@@ -74,3 +79,21 @@ def another_transaction_waits_for_a_lock(engine: Engine) -> bool:
                 return True
             time.sleep(0.01)
     return False
+
+
+def approve_in_racing_transactions(app: Flask, first_id: int, second_id: int) -> None:
+    """Approve two comments in overlapping PostgreSQL transactions: the first commits only
+    once the second waits for a lock, so the second's counts must include the first's
+    approval, which its own snapshot did not see."""
+    database = db.database(app)
+
+    def approve_second() -> None:
+        with db.session_scope(database.writers) as session:
+            update_comment(session, second_id, actor="second", status=CommentStatus.APPROVED)
+
+    with db.session_scope(database.writers) as first:
+        update_comment(first, first_id, actor="first", status=CommentStatus.APPROVED)
+        second = threading.Thread(target=approve_second)
+        second.start()
+        assert _another_transaction_waits_for_a_lock(database.engine)
+    second.join(timeout=10)

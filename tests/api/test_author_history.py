@@ -5,7 +5,6 @@ count of the comments themselves, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 
 import pytest
@@ -19,7 +18,7 @@ from service.comments.review import update_comment
 from service.config import Settings
 from service.models import Author, Comment, CommentStatus
 from tests.builders import (
-    another_transaction_waits_for_a_lock,
+    approve_in_racing_transactions,
     settings_for,
     submit,
     submit_approved,
@@ -137,22 +136,11 @@ def test_two_moderators_changing_one_authors_comments_at_once_both_count(
     # On different posts: the second transaction must not wait for the thread's row first.
     ids = [submit(client, post_id=f"inlagg-{n}")["id"] for n in range(3)]
     writers = db.database(app).writers
-    engine = db.database(app).engine
     with db.session_scope(writers) as session:  # the author's row exists before the race
         update_comment(session, ids[2], actor="setup", status=CommentStatus.SPAM)
 
-    def approve_second() -> None:
-        with db.session_scope(writers) as session:
-            update_comment(session, ids[1], actor="second", status=CommentStatus.APPROVED)
-
-    with db.session_scope(writers) as first:
-        update_comment(first, ids[0], actor="first", status=CommentStatus.APPROVED)
-        second = threading.Thread(target=approve_second)
-        second.start()
-        # Commit only once the second transaction waits for the author's row: its count
-        # must then include this approval, which its own snapshot did not see.
-        assert another_transaction_waits_for_a_lock(engine)
-    second.join(timeout=10)
+    # The second transaction waits for the author's row.
+    approve_in_racing_transactions(app, ids[0], ids[1])
 
     with db.database(app).sessions() as session:
         author = session.get_one(Author, "asa.oberg@exempel.se")

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import db
-from service.comments.review import update_comment
 from service.db import database
-from service.models import CommentStatus
-from tests.builders import another_transaction_waits_for_a_lock, approve, submit, submit_approved
+from tests.builders import approve, approve_in_racing_transactions, submit, submit_approved
 
 
 def test_only_approved_comments_are_listed_oldest_first(
@@ -183,20 +179,8 @@ def test_two_moderators_approving_in_one_thread_at_once_both_count(
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite runs one writer at a time; PostgreSQL's READ COMMITTED does not")
     ids = [submit(client, post_id="samtidigt", email=f"a{n}@exempel.se")["id"] for n in range(2)]
-    writers = db.database(app).writers
-
-    def approve_second() -> None:
-        with db.session_scope(writers) as session:
-            update_comment(session, ids[1], actor="second", status=CommentStatus.APPROVED)
-
-    with db.session_scope(writers) as first:
-        update_comment(first, ids[0], actor="first", status=CommentStatus.APPROVED)
-        second = threading.Thread(target=approve_second)
-        second.start()
-        # Commit only once the second transaction waits: its count must then include this
-        # approval, which its own snapshot did not see.
-        assert another_transaction_waits_for_a_lock(db.database(app).engine)
-    second.join(timeout=10)
+    # The second transaction waits for the thread's row.
+    approve_in_racing_transactions(app, *ids)
 
     listed = client.get("/api/v1/comments", query_string={"post_id": "samtidigt"}).get_json()
     counts = client.get("/api/v1/comments/count", query_string={"post_id": "samtidigt"})
