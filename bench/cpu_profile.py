@@ -39,7 +39,10 @@ PHASES = [
     ("thread state (SQL)", ["public_state (", "approved_counts ("]),
     ("serializing (dicts)", ["(service/web/serializers.py"]),
     ("JSON encoding", ["(flask/json/", "(json/encoder.py", "dumps ("]),
-    ("session set-up and close", ["request_session (", "_close_session ("]),
+    (
+        "session set-up and close",
+        ["request_session (", "request_connection (", "_close_request_database ("],
+    ),
     ("token check", ["(service/web/auth.py", "(service/moderators.py"]),
     (
         "request hooks (log line, metrics)",
