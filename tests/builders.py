@@ -77,6 +77,8 @@ def _another_transaction_waits_for_a_lock(engine: Engine) -> bool:
         for _ in range(500):
             if watcher.execute(_WAITING_FOR_A_LOCK).scalar():
                 return True
+            # pg_stat_activity is read once per transaction: a new one sees new waits.
+            watcher.rollback()
             time.sleep(0.01)
     return False
 
