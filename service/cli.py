@@ -1,5 +1,5 @@
-"""The `kommentera` command: serve, migrate and tokens, built on Flask's click group so
-every command runs against a fully configured app."""
+"""The `kommentera` command: serve, migrate, worker, outbox, tokens and rules, built on
+Flask's click group so every command runs against a fully configured app."""
 
 from __future__ import annotations
 
@@ -153,6 +153,31 @@ def worker_command(once: bool) -> None:
         click.echo(f"claimed {worker.deliver_due(sessions, settings)} events", err=True)
     else:
         worker.run(sessions, settings, worker.stop_on_signals())
+
+
+@cli.group("outbox")
+def outbox_group() -> None:
+    """Maintain the notification outbox."""
+
+
+@outbox_group.command("purge")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=1),
+    help="Delete events finished this many days ago (default KOMMENTERA_OUTBOX_RETENTION_DAYS).",
+)
+def outbox_purge(older_than_days: int | None) -> None:
+    """Delete delivered and failed events, with their private data, once past retention.
+
+    The worker does this hourly; run it from cron where no worker runs. Events still to be
+    delivered are never deleted.
+    """
+    days = older_than_days or _settings().outbox_retention_days
+    if not days:
+        click.echo("KOMMENTERA_OUTBOX_RETENTION_DAYS is 0: events are kept forever", err=True)
+        return
+    removed = worker.purge_expired(db.database().writers, days)
+    click.echo(f"removed {removed} events finished over {days} days ago", err=True)
 
 
 @cli.group("tokens")

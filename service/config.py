@@ -310,6 +310,14 @@ class Settings:
         default=2,
         metadata=_setting("WORKER_POLL_SECONDS", _positive_int, "how often the worker looks"),
     )
+    outbox_retention_days: int = field(
+        default=7,
+        metadata=_setting(
+            "OUTBOX_RETENTION_DAYS",
+            _non_negative_int,
+            "days delivered and failed events are kept (0 = forever)",
+        ),
+    )
     worker_in_serve: bool = field(
         default=False,
         metadata=_setting("WORKER_IN_SERVE", _flag, "run the delivery worker inside `serve`"),

@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 import threading
 import time
+import uuid
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.orm import Session
 
 from service import db
 from service.comments.review import update_comment
 from service.config import Settings
-from service.models import CommentStatus
+from service.models import CommentStatus, OutboxEvent
 
 
 def comment_payload(**overrides: Any) -> dict[str, Any]:
@@ -45,6 +47,23 @@ def submit_approved(client: FlaskClient, headers: dict[str, str], **overrides: A
     comment_id = submit(client, **overrides)["id"]
     approve(client, headers, comment_id)
     return comment_id
+
+
+def outbox_event(app: Flask, client: FlaskClient, **columns: Any) -> int:
+    """Submit a comment, then set columns (delivered_at, failed_at, …) of the event it
+    wrote; returns the event's id."""
+    submit(client, body=f"Kommentar {uuid.uuid4().hex}")  # a repeated body is a duplicate
+    with db.session_scope(db.database(app).writers) as session:
+        event_id = session.scalar(select(func.max(OutboxEvent.id)))
+        if columns:
+            statement = update(OutboxEvent).where(OutboxEvent.id == event_id)
+            session.execute(statement.values(**columns))
+    return event_id
+
+
+def outbox_event_ids(session: Session) -> set[int]:
+    session.rollback()  # end the read snapshot so the query sees other sessions' commits
+    return set(session.scalars(select(OutboxEvent.id)))
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:

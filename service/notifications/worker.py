@@ -11,6 +11,7 @@ import logging
 import random
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,12 +25,14 @@ from service.db import session_scope
 from service.errors import ConfigError
 from service.models import OutboxEvent, utcnow
 from service.notifications import mail, webhook
-from service.notifications.outbox import COMMENT_CREATED, public_payload
+from service.notifications.outbox import COMMENT_CREATED, public_payload, purge_finished
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 20
 MAX_BACKOFF = timedelta(hours=1)
+# Retention is counted in days, so purging hourly keeps nothing much past its time.
+PURGE_INTERVAL = timedelta(hours=1)
 WEBHOOK, EMAIL = "webhook", "email"
 
 
@@ -139,12 +142,28 @@ def deliver_due(sessions: sessionmaker[Session], settings: Settings) -> int:
     return len(claimed)
 
 
+def purge_expired(sessions: sessionmaker[Session], retention_days: int) -> int:
+    """Delete events delivered or failed more than retention_days ago, in a transaction of
+    its own; returns how many went."""
+    with session_scope(sessions) as session:
+        removed = purge_finished(session, utcnow() - timedelta(days=retention_days))
+    log.info("purged %s outbox events finished over %s days ago", removed, retention_days)
+    return removed
+
+
 def run(sessions: sessionmaker[Session], settings: Settings, stop: threading.Event) -> None:
-    """Deliver until stop is set; a database outage only pauses the loop."""
+    """Deliver until stop is set, purging expired events on the first pass and hourly after;
+    a database outage only pauses the loop."""
     check_settings(settings)
     log.info("notification worker started")
+    next_purge = time.monotonic()
     while not stop.is_set():
         try:
+            if settings.outbox_retention_days and time.monotonic() >= next_purge:
+                # Scheduled before purging: a purge that fails waits for the next hour
+                # instead of being retried on every poll.
+                next_purge = time.monotonic() + PURGE_INTERVAL.total_seconds()
+                purge_expired(sessions, settings.outbox_retention_days)
             claimed = deliver_due(sessions, settings)
         except OperationalError as error:
             log.warning("database unavailable: %s", type(error.orig).__name__)

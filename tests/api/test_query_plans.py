@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from service.comments.rules_config import RulesConfig
 from service.comments.validation import CommentDraft
 from service.config import Settings
 from service.models import CommentStatus
+from service.notifications.outbox import purge_finished
 
 
 @contextmanager
@@ -146,3 +147,16 @@ def test_recounting_an_author_seeks_their_comments_by_email(sqlite_session: Sess
 
     _assert_seeks(steps)
     assert any("ix_comments_email_id (email=?)" in step for step in steps), steps
+
+
+def test_purging_finished_events_seeks_the_due_index(sqlite_session: Session) -> None:
+    cutoff = datetime.now(UTC) - timedelta(days=7)
+
+    steps = _plan_steps(
+        sqlite_session, lambda: purge_finished(sqlite_session, cutoff), ("outbox_events",)
+    )
+
+    assert steps == [
+        "SEARCH outbox_events USING INDEX ix_outbox_events_due (delivered_at<?)",
+        "SEARCH outbox_events USING INDEX ix_outbox_events_due (delivered_at=? AND failed_at<?)",
+    ], steps

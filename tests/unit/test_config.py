@@ -27,6 +27,12 @@ def test_variables_are_read_with_the_prefix() -> None:
     assert (settings.port, settings.workers) == (9000, 4)
 
 
+def test_outbox_retention_defaults_to_a_week_and_zero_keeps_events_forever() -> None:
+    assert Settings.from_env({}).outbox_retention_days == 7
+    assert Settings.from_env({"KOMMENTERA_OUTBOX_RETENTION_DAYS": "0"}).outbox_retention_days == 0
+    assert Settings.from_env({"KOMMENTERA_OUTBOX_RETENTION_DAYS": "30"}).outbox_retention_days == 30
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -36,6 +42,8 @@ def test_variables_are_read_with_the_prefix() -> None:
         ("KOMMENTERA_PORT", "70000"),
         ("KOMMENTERA_WORKERS", "0"),
         ("KOMMENTERA_MAX_REQUEST_BYTES", "-5"),
+        ("KOMMENTERA_OUTBOX_RETENTION_DAYS", "-1"),
+        ("KOMMENTERA_OUTBOX_RETENTION_DAYS", "a week"),
     ],
 )
 def test_a_bad_value_is_an_error_naming_the_variable(name: str, value: str) -> None:
