@@ -175,6 +175,7 @@ class NewComment:
     it again, so it is inserted with core SQL and never becomes an ORM object."""
 
     id: int
+    thread_id: int
     post_id: str
     parent_id: int | None
     status: CommentStatus

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
@@ -16,7 +17,7 @@ from service.comments.facts import gather_facts, lock_submitter
 from service.comments.rules import decide
 from service.comments.rules_config import RulesConfig
 from service.comments.threads import refresh_public_state, thread_id_for
-from service.comments.validation import clean_user_agent, validate_comment
+from service.comments.validation import CommentDraft, clean_user_agent, validate_comment
 from service.models import (
     Comment,
     CommentStatus,
@@ -71,6 +72,64 @@ def _honeypot(raw: Mapping[str, Any], config: RulesConfig) -> str:
     return str(value).strip() if value not in (None, False) else ""
 
 
+def _store(
+    session: Session,
+    draft: CommentDraft,
+    status: CommentStatus,
+    reasons: list[dict[str, str]],
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+) -> NewComment:
+    """Insert the comment and its `created` audit event; the thread is made if it is new."""
+    connection = session.connection()
+    row = {
+        "thread_id": thread_id_for(session, draft.post_id),
+        "parent_id": draft.parent_id,
+        "status": status,
+        "name": draft.name,
+        "email": draft.email,
+        "url": draft.url,
+        "body_source": draft.body_source,
+        "body_html": draft.body_html,
+        "ip": ip,
+        "user_agent": user_agent,
+        "reasons": reasons,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    comment_id = connection.execute(_INSERT_COMMENT, row).inserted_primary_key[0]
+    connection.execute(
+        _INSERT_EVENT,
+        {
+            "comment_id": comment_id,
+            "post_id": draft.post_id,
+            "actor": SUBMISSION_ACTOR,
+            "action": EventAction.CREATED,
+            "from_status": None,
+            "to_status": status,
+            "detail": {"reasons": reasons},
+            "created_at": now,
+        },
+    )
+    return NewComment(
+        id=comment_id,
+        thread_id=row["thread_id"],
+        post_id=draft.post_id,
+        parent_id=draft.parent_id,
+        status=status,
+        name=draft.name,
+        email=draft.email,
+        url=draft.url,
+        body_html=draft.body_html,
+        ip=ip,
+        user_agent=user_agent,
+        reasons=reasons,
+        created_at=now,
+    )
+
+
 def submit_comment(
     session: Session,
     raw: Mapping[str, Any],
@@ -96,55 +155,10 @@ def submit_comment(
     status, reasons = decision.status, decision.reasons
     assert status is not None  # decide() raised for a rejection
 
-    thread_id = thread_id_for(session, draft.post_id)
-    connection = session.connection()
-    stored = {
-        "thread_id": thread_id,
-        "parent_id": draft.parent_id,
-        "status": status,
-        "name": draft.name,
-        "email": draft.email,
-        "url": draft.url,
-        "body_source": draft.body_source,
-        "body_html": draft.body_html,
-        "ip": client.ip,
-        "user_agent": user_agent,
-        "reasons": reasons,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
-    comment_id = connection.execute(_INSERT_COMMENT, stored).inserted_primary_key[0]
-    comment = NewComment(
-        id=comment_id,
-        post_id=draft.post_id,
-        parent_id=draft.parent_id,
-        status=status,
-        name=draft.name,
-        email=draft.email,
-        url=draft.url,
-        body_html=draft.body_html,
-        ip=client.ip,
-        user_agent=user_agent,
-        reasons=reasons,
-        created_at=now,
-    )
-    connection.execute(
-        _INSERT_EVENT,
-        {
-            "comment_id": comment_id,
-            "post_id": draft.post_id,
-            "actor": SUBMISSION_ACTOR,
-            "action": EventAction.CREATED,
-            "from_status": None,
-            "to_status": status,
-            "detail": {"reasons": reasons},
-            "created_at": now,
-        },
-    )
+    comment = _store(session, draft, status, reasons, client.ip, user_agent, now)
     record_comment_created(session, comment)
     if status is CommentStatus.APPROVED:
-        refresh_public_state(session, {thread_id})
+        refresh_public_state(session, {comment.thread_id})
     # Pending, the usual first status, changes no author's history: it pays nothing here.
     if status in COUNTED_STATUSES:
         refresh_author_history(session, [draft.email])
