@@ -30,10 +30,6 @@ def thread_id_for(session: Session, post_id: str) -> int:
     return connection.execute(_THREAD_ID, {"post_id": post_id}).scalar_one()
 
 
-def find_thread(session: Session, post_id: str) -> Thread | None:
-    return session.scalar(select(Thread).where(Thread.post_id == post_id))
-
-
 # Built once: a 304 does little else, so even composing the statement showed in profiles.
 _PUBLIC_STATE = select(_THREADS.id, _THREADS.approved_count, _THREADS.public_version).where(
     _THREADS.post_id == bindparam("post_id")

@@ -11,8 +11,8 @@ from flask import Blueprint, render_template, request, url_for
 
 from service.comments.queries import public_thread_page
 from service.comments.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
-from service.comments.threads import find_thread
-from service.db import request_session
+from service.comments.threads import public_state
+from service.db import request_connection, request_session
 from service.models import Comment
 from service.web import receipts
 
@@ -53,15 +53,15 @@ def _held_comment() -> Comment | None:
     held = receipts.signer().held_comment(
         request_session(), int(raw_id), request.args.get("moderation-hash")
     )
-    return held if held is not None and held.thread.post_id == DEMO_POST_ID else None
+    return held if held is not None and held.post_id == DEMO_POST_ID else None
 
 
 @bp.get("/")
 def page() -> str:
-    session = request_session()
-    thread = find_thread(session, DEMO_POST_ID)
+    connection = request_connection()
+    thread = public_state(connection, DEMO_POST_ID)
     comments = (
-        public_thread_page(session.connection(), thread.id, limit=MAX_SHOWN, after=None).items
+        public_thread_page(connection, thread.id, limit=MAX_SHOWN, after=None).items
         if thread
         else []
     )
