@@ -24,20 +24,23 @@ log = logging.getLogger(__name__)
 
 
 def client_address(value: str | None) -> str | None:
-    """The normalized IP address in value, or None; a scoped IPv6 address is refused (its
-    zone names an interface of the proxy, not the client)."""
+    """The normalized IP address in value (an IPv4-mapped IPv6 address as IPv4, so one
+    client is one key for the rules and limits), or None; a scoped IPv6 address is refused
+    (its zone names an interface of the proxy, not the client)."""
     try:
         address = ipaddress.ip_address(value or "")
     except ValueError:
         return None
-    if getattr(address, "scope_id", None):
-        return None
+    if address.version == 6:
+        if address.scope_id:
+            return None
+        address = address.ipv4_mapped or address
     return str(address)
 
 
 class ValidForwardedAddress:
     """WSGI middleware run inside ProxyFix: keeps the forwarded address only if it is an
-    IP address (normalized, so one client is one key), else restores the peer's."""
+    IP address (normalized), else restores the peer's."""
 
     def __init__(self, app: Any) -> None:
         self.app = app

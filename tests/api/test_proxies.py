@@ -67,10 +67,11 @@ def test_a_forwarded_value_that_is_not_an_ip_address_falls_back_to_the_peer_logg
         _post(client, "2001:db8:1234:5678:9abc:def0:1234:5678:9abc:def", "Två"),  # 47 characters
         _post(client, "203.0.113.9, 198.51.100.7:8080", "Tre"),
         _post(client, "2001:0DB8:0000::0001", "Fyra"),
+        _post(client, "::ffff:198.51.100.7", "Fem"),
     ]
 
-    assert [r.status_code for r in responses] == [202, 202, 202, 202]
-    assert _stored_ips(session) == [PEER, PEER, PEER, "2001:db8::1"]
+    assert [r.status_code for r in responses] == [202] * 5
+    assert _stored_ips(session) == [PEER, PEER, PEER, "2001:db8::1", "198.51.100.7"]
     [warning] = _warnings(caplog)
     assert "<script>" not in caplog.text
     assert "203.0.113.9" not in caplog.text
