@@ -50,7 +50,7 @@ def held_comment_message(settings: Settings, payload: dict[str, Any]) -> EmailMe
         for r in payload["verdict"].get("reasons", [])
     )
     written = (
-        f"Post: {single_line(str(comment['post_id']))}\n"
+        f"Post: {single_line(comment['post_id'])}\n"
         f"Name: {single_line(comment['name'])}\n"
         f"E-mail: {single_line(private.get('email') or '')}\n"
         f"Website: {single_line(comment.get('url') or '')}\n\n"
@@ -60,7 +60,7 @@ def held_comment_message(settings: Settings, payload: dict[str, Any]) -> EmailMe
     message["From"] = settings.mail_from
     message["To"] = ", ".join(settings.moderator_emails)
     message["Subject"] = (
-        f"Comment #{comment['id']} on {header_text(str(comment['post_id']))} awaits review"
+        f"Comment #{comment['id']} on {header_text(comment['post_id'])} awaits review"
     )
     message.set_content(
         f"A new comment is held for review.\n\n"
