@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request
 from flask_babel import Babel
 from flask_cors import CORS
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import db
 from service.comments.rules_config import RulesConfig
@@ -21,6 +20,7 @@ from service.web import (
     ops,
     params,
     problems,
+    proxies,
     public,
     receipts,
     requestlog,
@@ -53,10 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     app.extensions["kommentera.settings"] = settings
     app.extensions["kommentera.rules"] = RulesConfig.from_settings(settings)
-    if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
-        )
+    proxies.init_app(app, settings)
 
     db.init_app(app, settings)
     Babel(app, locale_selector=_select_language)

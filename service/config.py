@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from service.errors import ConfigError
-from service.origins import parse_origin
+from service.origins import origin_of, parse_origin
 
 PREFIX = "KOMMENTERA_"
 LANGUAGES = ("en", "sv")
@@ -70,6 +70,15 @@ def _origins(raw: str) -> tuple[str, ...]:
                 raise ValueError(f"{item.strip()!r} is not an origin like https://blogg.exempel.se")
             origins.append(origin)
     return tuple(dict.fromkeys(origins))
+
+
+def _public_url(raw: str) -> str:
+    """An absolute http(s) URL, perhaps with a path prefix; kept without its trailing slash
+    so a route's path can be appended."""
+    url = raw.rstrip("/")
+    if origin_of(url) is None or "?" in url or "#" in url:
+        raise ValueError("not an http(s) URL like https://kommentarer.exempel.se")
+    return url
 
 
 def _language(raw: str) -> str:
@@ -175,6 +184,12 @@ class Settings:
             "ALLOWED_ORIGINS",
             _origins,
             "comma-separated blog origins allowed as form redirect targets and CORS origins",
+        ),
+    )
+    public_url: str = field(
+        default="",
+        metadata=_setting(
+            "PUBLIC_URL", _public_url, "Kommentera's own URL: its origin and links' base"
         ),
     )
     default_language: str = field(

@@ -20,10 +20,14 @@ MAX_USER_AGENT_CHARS = 254
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger one cannot name a comment
 # Control characters (Unicode category Cc, fixed at U+0000-001F and U+007F-009F) and lone
 # surrogates (Cs), which JSON can carry but no database can store as UTF-8. Free text keeps
-# tab and newline; post ids allow neither. Regexes, not a per-character loop: they run on
-# every field of every submission.
-_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# tab and newline; post ids allow neither, nor the line and paragraph separators U+2028 and
+# U+2029 (str.splitlines() and e-mail headers break lines there too). Regexes, not a
+# per-character loop: they run on every field of every submission.
+_POST_ID_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _REMOVED_FROM_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# \s is Unicode whitespace (str.isspace()): every line break str.splitlines() knows,
+# U+2028/2029, tab and the space separators such as U+00A0.
+_LINE_BREAKS_AND_CONTROLS = re.compile("[\\s\x00-\x1f\x7f-\x9f]+")
 
 ParentLookup = Callable[[str, int], bool]
 
@@ -47,6 +51,13 @@ def clean_text(value: str) -> str:
     return _REMOVED_FROM_TEXT.sub("", value).strip()
 
 
+def single_line(value: str) -> str:
+    """Text that must stay on one line (a name): every run of whitespace or control
+    characters becomes one space, as WordPress does, so a name cannot start a line of its
+    own wherever it is shown."""
+    return clean_text(_LINE_BREAKS_AND_CONTROLS.sub(" ", value))
+
+
 def clean_user_agent(value: str | None) -> str | None:
     if not value:
         return None
@@ -63,7 +74,7 @@ class _Checker:
     def fail(self, field: str, code: str, **params: Any) -> None:
         self.errors.append(FieldError(field, code, params))
 
-    def text(self, field: str, *, required: bool) -> str | None:
+    def text(self, field: str, *, required: bool, one_line: bool = False) -> str | None:
         value = self.raw.get(field)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -72,7 +83,7 @@ class _Checker:
         if not isinstance(value, str):
             self.fail(field, "invalid_type", expected="string")
             return None
-        value = clean_text(value)
+        value = single_line(value) if one_line else clean_text(value)
         if not value:
             if required:
                 self.fail(field, "required")
@@ -99,7 +110,7 @@ class _Checker:
         if len(value) > MAX_POST_ID_CHARS:
             self.fail("post_id", "too_long", max_chars=MAX_POST_ID_CHARS)
             return None
-        if _CONTROL_OR_SURROGATE.search(value):
+        if _POST_ID_REFUSED.search(value):
             self.fail("post_id", "invalid_characters")
             return None
         return value
@@ -165,7 +176,7 @@ def validate_comment(raw: Mapping[str, Any], parent_exists: ParentLookup) -> Com
     """
     check = _Checker(raw)
     post_id = check.post_id()
-    name = check.text("name", required=True)
+    name = check.text("name", required=True, one_line=True)
     email = check.email()
     url = check.url()
     body = check.body()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, request
 
 from service.comments.queries import public_thread_page
 from service.comments.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
@@ -15,6 +15,7 @@ from service.comments.threads import public_state
 from service.db import request_connection, request_session
 from service.models import Comment
 from service.web import receipts
+from service.web.urls import external_url
 
 bp = Blueprint("demo", __name__, url_prefix="/demo", template_folder="templates")
 
@@ -72,5 +73,5 @@ def page() -> str:
         comments=comments,
         held=_held_comment(),
         tags_note=allowed_tags_note(),
-        redirect_to=url_for("demo.page", _external=True),
+        redirect_to=external_url("demo.page"),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import flask_babel
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from flask_limiter import RateLimitExceeded
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -17,11 +17,12 @@ from service.config import LANGUAGES, Settings
 from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError, KommenteraError
 from service.models import CommentStatus
-from service.origins import parse_origin, safe_redirect_target, with_comment_anchor, with_receipt
+from service.origins import safe_redirect_target, with_comment_anchor, with_receipt
 from service.web import limits, metrics, receipts
 from service.web.messages import field_label, field_message, title
 from service.web.problems import REJECTIONS, ProblemError, rejection
 from service.web.public import client_info, rules_config
+from service.web.urls import external_url, own_origin
 
 bp = Blueprint("form", __name__, template_folder="templates")
 
@@ -47,7 +48,7 @@ _HTTP_CODES = {
 def allowed_origins() -> list[str]:
     """KOMMENTERA_ALLOWED_ORIGINS plus Kommentera's own origin (the demo page lives there)."""
     settings: Settings = current_app.extensions["kommentera.settings"]
-    own = parse_origin(request.host_url)
+    own = own_origin()
     return [*settings.allowed_origins, *([own] if own else [])]
 
 
@@ -93,7 +94,7 @@ def submit() -> Response:
     comment = submit_comment(session, _domain_fields(form), client_info(), rules_config())
     session.commit()
     metrics.record_verdict(comment.status)
-    target = return_target() or url_for("form.thanks", _external=True)
+    target = return_target() or external_url("form.thanks")
     if comment.status is CommentStatus.APPROVED:
         location = with_comment_anchor(target, comment.id)
     else:

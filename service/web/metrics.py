@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -94,6 +94,11 @@ class Metrics:
             ["verdict"],
             registry=registry,
         )
+        self.untrusted_forwarded_for = Counter(
+            "kommentera_untrusted_forwarded_for",
+            "Requests carrying X-Forwarded-For while KOMMENTERA_TRUSTED_PROXIES is 0",
+            registry=registry,
+        )
 
 
 def _start() -> None:
@@ -104,6 +109,10 @@ def record_verdict(status: str) -> None:
     """Called by a submitting view with the comment's first status, which the response may
     not show: a spam verdict answers like a held comment."""
     g.submission_verdict = status
+
+
+def record_untrusted_forwarded_for() -> None:
+    current_app.extensions["kommentera.metrics"].untrusted_forwarded_for.inc()
 
 
 def _verdict(response: Response) -> str | None:

@@ -72,22 +72,32 @@ def webhook_receiver(secret: str, fail_first: int = 0) -> Iterator[WebhookReceiv
         thread.join()
 
 
-class _Inbox:
+class SmtpInbox:
+    """What the SMTP server received: each message parsed, and as the raw DATA bytes."""
+
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.raw: list[bytes] = []
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.raw.append(envelope.original_content)
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[int, list[Message]]]:
-    inbox = _Inbox()
+def smtp_inbox() -> Iterator[tuple[int, SmtpInbox]]:
+    inbox = SmtpInbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield port, inbox.messages
+        yield port, inbox
     finally:
         controller.stop()
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[int, list[Message]]]:
+    with smtp_inbox() as (port, inbox):
+        yield port, inbox.messages
