@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from service.comments.queries import any_comment, audit_events, author_history, moderation_queue
 from service.comments.review import MAX_BULK_IDS, bulk_set_status, delete_comment, update_comment
+from service.comments.validation import parse_digits
 from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError
 from service.models import Comment, CommentStatus
@@ -44,8 +45,10 @@ def _expected_version() -> int | None:
     if not request.if_match or request.if_match.star_tag:
         return None
     for tag in request.if_match.as_set(include_weak=True):
-        if tag and tag.startswith("v") and tag[1:].isdigit():  # W/"" parses as None
-            return int(tag[1:])
+        if tag and tag.startswith("v"):  # W/"" parses as None
+            version = parse_digits(tag[1:])
+            if version is not None:
+                return version
     return -1
 
 
