@@ -14,7 +14,7 @@ from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError
 from service.models import Comment, CommentStatus
 from service.web import serializers
-from service.web.auth import current_moderator, require_moderator
+from service.web.auth import current_moderator, require_admin, require_moderator
 from service.web.params import (
     MAX_ID,
     choice_param,
@@ -137,6 +137,7 @@ def bulk() -> Response:
 
 @bp.delete("/comments/<int:comment_id>")
 def delete(comment_id: int) -> tuple[str, int]:
+    require_admin()
     session = request_session()
     delete_comment(
         session, comment_id, actor=current_moderator().name, expected_version=_expected_version()
