@@ -17,6 +17,10 @@ from service.errors import FieldError, InvalidFieldsError
 MAX_POST_ID_CHARS = 200
 MAX_BYTES = {"name": 245, "email": 100, "url": 200, "body": 65_525}
 MAX_USER_AGENT_CHARS = 254
+MAX_LOCAL_PART_BYTES = 64  # RFC 5321 4.5.3.1.1, in octets; email-validator counts characters
+# A website typed without a scheme gets http://, as WordPress's esc_url does; only when what
+# was typed is a bare domain name (Unicode letters allowed), optionally with a path.
+_SCHEMELESS_WEBSITE = re.compile(r"(?:[\w-]+\.)+[\w-]+(?:[/?#]\S*)?")
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger one cannot name a comment
 # A number with more digits than this is out of range for every integer Kommentera reads
 # (ids, limits, versions, a numeric post_id), so it is never converted: CPython's int()
@@ -132,15 +136,24 @@ class _Checker:
         if value is None:
             return None
         try:
-            return validate_email(value, check_deliverability=False).normalized
+            email = validate_email(value, check_deliverability=False)
         except EmailNotValidError:
             self.fail("email", "invalid_email")
             return None
+        if len(email.local_part.encode("utf-8")) > MAX_LOCAL_PART_BYTES:
+            self.fail("email", "invalid_email")
+            return None
+        return email.normalized
 
     def url(self) -> str | None:
         value = self.text("url", required=False)
         if value is None:
             return None
+        if _SCHEMELESS_WEBSITE.fullmatch(value):
+            value = "http://" + value
+            if len(value.encode("utf-8")) > MAX_BYTES["url"]:
+                self.fail("url", "too_long", max_bytes=MAX_BYTES["url"])
+                return None
         try:
             parts = urlsplit(value)
         except ValueError:
