@@ -61,9 +61,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     problems.init_app(app)
     receipts.init_app(app, settings)
     headers.init_app(app, settings)
-    limits.init_app(app, settings)
+    # Before the limiter, whose check runs first among what comes after: a request it
+    # refuses is still logged with its request id and timed.
     requestlog.init_app(app)
     metrics.init_app(app)
+    limits.init_app(app, settings)
 
     app.url_map.converters["int"] = params.IdConverter  # before any route is added
     app.register_blueprint(public.bp)

@@ -174,8 +174,9 @@ def test_no_client_ip_or_email_reaches_the_logs_on_any_error_path(
     assert "unhandled error" in serve_output
     assert "limit request headers" in serve_output
     logged = [json.loads(line) for line in serve_output.splitlines() if line.startswith("{")]
-    statuses_logged = {e["status"] for e in logged if e.get("message") == "request"}
-    assert {202, 400, 404, 405, 413, 429, 500} <= statuses_logged
+    request_lines = [e for e in logged if e.get("message") == "request"]
+    assert {202, 400, 404, 405, 413, 429, 500} <= {e["status"] for e in request_lines}
+    assert all(e["request_id"] and e["duration_ms"] is not None for e in request_lines)
     assert "550" in worker_output
     # Only what quotes clients is cut: the master still says where it listens.
     assert f"Listening at: {server.base_url}" in serve_output
