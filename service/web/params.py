@@ -21,6 +21,10 @@ MAX_LIMIT = 200
 # A larger id cannot name a row, and passing one to the database fails (SQLite:
 # OverflowError, PostgreSQL: out of range) instead of finding nothing.
 MAX_ID = validation.MAX_ID
+# Integer literals are read by our own reader, so a number of thousands of digits reaches
+# the field checks (and their errors) instead of failing the whole body. Built once:
+# json.loads with a keyword builds a new decoder per call.
+_JSON = json.JSONDecoder(parse_int=validation.read_integer)
 
 
 class IdConverter(IntegerConverter):
@@ -41,9 +45,8 @@ def json_object() -> dict[str, Any]:
         raise ProblemError(415, "unsupported_media_type")
     data = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
     try:
-        # Integer literals are read by our own reader, so a number of thousands of digits
-        # reaches the field checks (and their errors) instead of failing the whole body.
-        value = json.loads(data, parse_int=validation.read_integer)
+        # As json.loads reads bytes; a UnicodeDecodeError is a ValueError.
+        value = _JSON.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except (ValueError, RecursionError):
         raise ProblemError(400, "malformed_json") from None
     if not isinstance(value, dict):
