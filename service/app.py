@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 from flask_babel import Babel
-from flask_cors import CORS
 
 from service import db
 from service.comments.rules_config import RulesConfig
@@ -13,6 +12,7 @@ from service.config import LANGUAGES, Settings
 from service.web import (
     demo,
     form,
+    headers,
     limits,
     metrics,
     moderation,
@@ -29,8 +29,6 @@ from service.web import (
 from service.web.json_provider import OrjsonProvider
 
 SUPPORTED_LANGUAGES = LANGUAGES
-# Headers a cross-origin script may read from JSON API responses.
-CORS_EXPOSED_HEADERS = ("Location", "ETag", "Retry-After", "X-Request-ID")
 
 
 def _select_language() -> str:
@@ -45,7 +43,7 @@ def _select_language() -> str:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder="web/static")
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         BABEL_TRANSLATION_DIRECTORIES="translations",
@@ -59,16 +57,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     Babel(app, locale_selector=_select_language)
     problems.init_app(app)
     receipts.init_app(app, settings)
-    if settings.allowed_origins:  # no origins configured: no cross-origin access at all
-        CORS(
-            app,
-            resources={r"/api/v1/*": {"origins": list(settings.allowed_origins)}},
-            expose_headers=list(CORS_EXPOSED_HEADERS),
-            max_age=600,
-        )
-    limits.init_app(app, settings)
+    headers.init_app(app, settings)
+    # Before the limiter, whose check runs first among what comes after: a request it
+    # refuses is still logged with its request id and timed.
     requestlog.init_app(app)
     metrics.init_app(app)
+    limits.init_app(app, settings)
 
     app.url_map.converters["int"] = params.IdConverter  # before any route is added
     app.register_blueprint(public.bp)

@@ -117,6 +117,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
                 "accesslog": None,
                 "logconfig_dict": logs.logging_config(settings.log_level),
                 "child_exit": lambda _server, child: metrics.worker_exited(child.pid),
+                "post_fork": logs.redact_worker_lines,
                 # gunicorn 25+'s control socket sits at one path in $HOME: several instances
                 # (sidecars, tests) would fight over it, and serve has no use for it.
                 "control_socket_disable": True,

@@ -81,6 +81,13 @@ def _public_url(raw: str) -> str:
     return url
 
 
+def _frame_ancestors(raw: str) -> tuple[str, ...]:
+    """CSP frame-ancestors sources: 'none', or 'self' plus the given origins."""
+    if raw.lower() == "none":
+        return ("'none'",)
+    return ("'self'", *_origins(raw))
+
+
 def _language(raw: str) -> str:
     if raw not in LANGUAGES:
         raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
@@ -200,6 +207,14 @@ class Settings:
         default=None,
         metadata=_setting(
             "SECRET_KEY", _text, "key signing moderation receipts (default: one kept in the DB)"
+        ),
+    )
+    frame_ancestors: tuple[str, ...] = field(
+        default=(),
+        metadata=_setting(
+            "FRAME_ANCESTORS",
+            _frame_ancestors,
+            "origins that may frame the HTML pages, or none (default: the allowed origins)",
         ),
     )
 

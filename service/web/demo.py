@@ -12,6 +12,7 @@ from flask import Blueprint, render_template, request
 from service.comments.queries import public_thread_page
 from service.comments.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from service.comments.threads import public_state
+from service.comments.validation import parse_digits
 from service.db import request_connection, request_session
 from service.models import Comment
 from service.web import receipts
@@ -48,11 +49,11 @@ def allowed_tags_note() -> str:
 
 
 def _held_comment() -> Comment | None:
-    raw_id = request.args.get("unapproved", "")
-    if not (raw_id.isascii() and raw_id.isdigit()):
+    comment_id = parse_digits(request.args.get("unapproved", ""))
+    if comment_id is None:
         return None
     held = receipts.signer().held_comment(
-        request_session(), int(raw_id), request.args.get("moderation-hash")
+        request_session(), comment_id, request.args.get("moderation-hash")
     )
     return held if held is not None and held.post_id == DEMO_POST_ID else None
 

@@ -33,6 +33,7 @@ TITLES: dict[str, LazyString] = {
     "not_found": _l("Not found."),
     "method_not_allowed": _l("This method is not allowed here."),
     "unauthorized": _l("A valid moderator token is required."),
+    "forbidden": _l("This needs a token with the admin role."),
     "version_conflict": _l("The comment was changed by someone else; reload it and try again."),
     "service_unavailable": _l("The service is temporarily unavailable; try again shortly."),
     "database_unreachable": _l("The database cannot be reached."),
