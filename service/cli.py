@@ -70,6 +70,8 @@ class _Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
+        # Runs in the worker, after the gevent worker has monkey-patched the standard library.
+        db.cooperate_with_gevent()
         return create_app(Settings.from_env())
 
 
@@ -111,7 +113,10 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
             {
                 "bind": f"{host or settings.host}:{port or settings.port}",
                 "workers": workers or settings.workers,
-                "worker_class": "sync",
+                # gevent: a connection that trickles its request costs a greenlet, not a
+                # worker, so slow clients cannot starve the rest (docs/performance.md,
+                # "Worker model").
+                "worker_class": "gevent",
                 "graceful_timeout": 30,
                 "timeout": 30,
                 "accesslog": None,

@@ -4,6 +4,8 @@ migrations configured in code."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,16 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option of the engine behind Database.writers: SQLite then begins their
 # transactions with BEGIN IMMEDIATE, so two workers never deadlock upgrading read locks.
 WRITE_OPTION = "kommentera_write"
+
+
+def cooperate_with_gevent() -> None:
+    """Call in a gevent worker once the standard library is patched. psycopg picks how to
+    wait for the server when first imported, and the unpatched gunicorn master imported it
+    to migrate: its C wait would stall every request of the worker during each query.
+    Re-running psycopg's own choice now picks its gevent-aware wait."""
+    waiting = sys.modules.get("psycopg.waiting")
+    if waiting is not None:
+        importlib.reload(waiting)
 
 
 def create_db_engine(settings: Settings) -> Engine:
