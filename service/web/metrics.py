@@ -94,6 +94,11 @@ class Metrics:
             ["verdict"],
             registry=registry,
         )
+        self.rate_limit_storage_errors = Counter(
+            "kommentera_rate_limit_storage_errors",
+            "Write requests let through unlimited because the rate-limit storage failed",
+            registry=registry,
+        )
 
 
 def _start() -> None:
