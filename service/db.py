@@ -70,9 +70,10 @@ def _sqlite_engine(settings: Settings) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is durable across process crashes in WAL mode; only an OS crash or power
-        # loss can drop the last commits, never corrupt the file.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: each commit reaches the disk before it is acknowledged. NORMAL survived a
+        # process crash but not a volume the kernel turns read-only after an I/O error (or
+        # power loss): every commit since the last writeback was gone.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
