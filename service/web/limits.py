@@ -24,7 +24,8 @@ REDIS_TIMEOUT_SECONDS = 1.0
 
 
 class StorageOutage:
-    """Whether this app's rate-limit storage failed on its last write request."""
+    """Whether this app's rate-limit storage is failing: set by the first failure, cleared by
+    the next write request that passes the limiter, so each outage is logged once."""
 
     def __init__(self) -> None:
         self.down = False
@@ -49,6 +50,7 @@ def _count_storage_error(record: logging.LogRecord) -> bool:
 
 
 def _note_recovery(response: Response) -> Response:
+    """After each request: a write that the limiter checked without error ends an outage."""
     outage: StorageOutage = current_app.extensions["kommentera.rate_limit_outage"]
     if outage.down and not _reads_are_free() and "rate_limit_storage_failed" not in g:
         outage.down = False
@@ -57,7 +59,7 @@ def _note_recovery(response: Response) -> Response:
 
 
 def _storage_options(storage_uri: str) -> dict[str, float]:
-    if storage_uri.startswith(("redis", "rediss")):
+    if storage_uri.startswith("redis"):  # redis://, rediss://, redis+unix://
         return {
             "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
             "socket_timeout": REDIS_TIMEOUT_SECONDS,
