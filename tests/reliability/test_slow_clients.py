@@ -100,8 +100,10 @@ def test_health_and_submissions_answer_within_a_second_while_200_clients_trickle
             health.append(_timed("GET", f"{server.base_url}/healthz"))
             body = comment_payload(body=f"Snabb kommentar {uuid.uuid4().hex}")
             submit.append(_timed("POST", f"{server.base_url}/api/v1/comments", json=body))
+            if max(took for took, _ in health + submit) >= PATIENCE:
+                break  # already failed: keep the failing run short
             time.sleep(BYTE_INTERVAL)
 
+    assert max(took for took, _ in health + submit) < PATIENCE, (health, submit)
     assert [status for _, status in health] == [200] * PROBES, health
     assert [status for _, status in submit] == [202] * PROBES, submit
-    assert max(took for took, _ in health + submit) < PATIENCE, (health, submit)
