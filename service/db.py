@@ -27,6 +27,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option of the engine behind Database.writers: SQLite then begins their
 # transactions with BEGIN IMMEDIATE, so two workers never deadlock upgrading read locks.
 WRITE_OPTION = "kommentera_write"
+# How long a request waits for a free pooled connection before it answers 503. Under gevent
+# one worker serves many requests at once, so a burst can find the pool empty.
+POOL_TIMEOUT_SECONDS = 10
 
 
 def cooperate_with_gevent() -> None:
@@ -48,7 +51,7 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
-        pool_timeout=10,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
         # Error messages and logs must never carry bound values (e-mail addresses, IPs).
         hide_parameters=True,
     )
@@ -61,6 +64,7 @@ def _sqlite_engine(settings: Settings) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+        pool_timeout=POOL_TIMEOUT_SECONDS,
         hide_parameters=True,
     )
 

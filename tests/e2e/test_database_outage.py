@@ -19,6 +19,7 @@ from service import db
 from service.app import create_app
 from service.models import Comment
 from tests.builders import comment_payload, settings_for
+from tests.conftest import POSTGRES_SKIP, POSTGRES_URL
 from tests.support.pg_cluster import PgCluster, create_cluster, unavailable_reason
 
 pytestmark = pytest.mark.e2e
@@ -209,3 +210,17 @@ def test_a_sqlite_volume_turned_read_only_is_503_and_loses_nothing_acknowledged(
 
     with mounted(tmp_path / "remounted", *mount_options) as volume:  # after the repair
         assert _stored_bodies(volume) == acknowledged
+
+
+def test_no_free_pooled_connection_is_503_with_retry_after_not_500() -> None:
+    # Under gevent one worker serves many requests at once, so a burst can empty its pool.
+    if not POSTGRES_URL:
+        pytest.skip(POSTGRES_SKIP)
+    app = create_app(settings_for(POSTGRES_URL, db_pool_size=1))  # 1 + 1 overflow
+    engine = db.database(app).engine
+    try:
+        with engine.connect(), engine.connect():  # every pooled connection is in use
+            response = app.test_client().get("/api/v1/comments", query_string={"post_id": "p"})
+        _assert_unavailable(response)
+    finally:
+        engine.dispose()
