@@ -70,7 +70,11 @@ class _Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return create_app(Settings.from_env())
+        settings = Settings.from_env()
+        if settings.worker_class == "gevent":
+            # Runs in the worker, after gevent has monkey-patched the standard library.
+            db.cooperate_with_gevent()
+        return create_app(settings)
 
 
 def _metrics_directory() -> tuple[Path, bool]:
@@ -111,7 +115,10 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
             {
                 "bind": f"{host or settings.host}:{port or settings.port}",
                 "workers": workers or settings.workers,
-                "worker_class": "sync",
+                # gevent (the default): a connection that trickles its request costs a
+                # greenlet, not a worker, so slow clients cannot starve the rest
+                # (docs/performance.md, "Worker model").
+                "worker_class": settings.worker_class,
                 "graceful_timeout": 30,
                 "timeout": 30,
                 "accesslog": None,

@@ -144,6 +144,12 @@ def _http_url(raw: str) -> str:
     return raw
 
 
+def _worker_class(raw: str) -> str:
+    if raw not in ("gevent", "sync"):
+        raise ValueError("must be gevent or sync")
+    return raw
+
+
 def _log_level(raw: str) -> str:
     level = raw.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -169,6 +175,14 @@ class Settings:
     port: int = field(default=8000, metadata=_setting("PORT", _port, "port `serve` binds to"))
     workers: int = field(
         default=2, metadata=_setting("WORKERS", _positive_int, "gunicorn worker processes")
+    )
+    worker_class: str = field(
+        default="gevent",
+        metadata=_setting(
+            "WORKER_CLASS",
+            _worker_class,
+            "gunicorn worker: gevent, or sync behind a buffering proxy",
+        ),
     )
     max_request_bytes: int = field(
         default=512 * 1024,

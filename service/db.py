@@ -4,6 +4,8 @@ migrations configured in code."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,19 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option of the engine behind Database.writers: SQLite then begins their
 # transactions with BEGIN IMMEDIATE, so two workers never deadlock upgrading read locks.
 WRITE_OPTION = "kommentera_write"
+# How long a request waits for a free pooled connection before it answers 503. Under gevent
+# one worker serves many requests at once, so a burst can find the pool empty.
+POOL_TIMEOUT_SECONDS = 10
+
+
+def cooperate_with_gevent() -> None:
+    """Call in a gevent worker once the standard library is patched. psycopg picks how to
+    wait for the server when first imported, and the unpatched gunicorn master imported it
+    to migrate: its C wait would stall every request of the worker during each query.
+    Re-running psycopg's own choice now picks its gevent-aware wait."""
+    waiting = sys.modules.get("psycopg.waiting")
+    if waiting is not None:
+        importlib.reload(waiting)
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -36,7 +51,7 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
-        pool_timeout=10,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
         # Error messages and logs must never carry bound values (e-mail addresses, IPs).
         hide_parameters=True,
     )
@@ -49,6 +64,7 @@ def _sqlite_engine(settings: Settings) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+        pool_timeout=POOL_TIMEOUT_SECONDS,
         hide_parameters=True,
     )
 
@@ -58,9 +74,10 @@ def _sqlite_engine(settings: Settings) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is durable across process crashes in WAL mode; only an OS crash or power
-        # loss can drop the last commits, never corrupt the file.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: each commit reaches the disk before it is acknowledged. NORMAL survived a
+        # process crash but not a volume the kernel turns read-only after an I/O error (or
+        # power loss): every commit since the last writeback was gone.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -104,6 +104,11 @@ class Metrics:
             "Requests carrying X-Forwarded-For while KOMMENTERA_TRUSTED_PROXIES is 0",
             registry=registry,
         )
+        self.rate_limit_storage_errors = Counter(
+            "kommentera_rate_limit_storage_errors",
+            "Write requests let through unlimited because the rate-limit storage failed",
+            registry=registry,
+        )
 
 
 def method_label() -> str:
