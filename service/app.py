@@ -14,6 +14,7 @@ from service.config import LANGUAGES, Settings
 from service.web import (
     demo,
     form,
+    home,
     limits,
     metrics,
     moderation,
@@ -81,4 +82,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(form.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(home.bp)
     return app

@@ -3,9 +3,11 @@ Flask's click group so every command runs against a fully configured app."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 from collections import Counter
 from datetime import timedelta
@@ -26,6 +28,8 @@ from service.models import Role, utcnow
 from service.moderators import TokenNameError, create_token, list_moderators, revoke_token
 from service.notifications import worker
 from service.web import metrics
+
+log = logging.getLogger(__name__)
 
 
 def _create_app_from_env() -> Flask:
@@ -106,10 +110,11 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
     metrics.enable_multiprocess(metrics_dir)  # before the workers fork
     delivery = _start_delivery_process() if settings.worker_in_serve else None
     master_pid = os.getpid()
+    host, port = host or settings.host, port or settings.port
     try:
         _Gunicorn(
             {
-                "bind": f"{host or settings.host}:{port or settings.port}",
+                "bind": f"{host}:{port}",
                 "workers": workers or settings.workers,
                 "worker_class": "sync",
                 "graceful_timeout": 30,
@@ -117,6 +122,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
                 "accesslog": None,
                 "logconfig_dict": logs.logging_config(settings.log_level),
                 "child_exit": lambda _server, child: metrics.worker_exited(child.pid),
+                "when_ready": lambda _server: _announce(host, port),
                 # gunicorn 25+'s control socket sits at one path in $HOME: several instances
                 # (sidecars, tests) would fight over it, and serve has no use for it.
                 "control_socket_disable": True,
@@ -126,6 +132,22 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
         # gunicorn's forked workers leave run() by SystemExit too: only the master cleans up.
         if os.getpid() == master_pid:
             _stop_serving(delivery, metrics_dir if temporary else None)
+
+
+def _announce(host: str, port: int) -> None:
+    """Where to go next, once the socket listens: a JSON log line for the log collector, and
+    the same sentence in plain text for a person at a terminal."""
+    # Bound to every interface: this machine reaches it on loopback.
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - reads the bind address, binds nothing
+        host = "127.0.0.1"
+    base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    where = (
+        f"Kommentera is serving on {base}/ — demo: {base}/demo/, "
+        f"API: {base}/api/v1/openapi.json, health: {base}/healthz"
+    )
+    if sys.stderr.isatty():
+        click.echo(where, err=True)
+    log.info(where, extra={"url": f"{base}/"})
 
 
 def _stop_serving(
