@@ -1,5 +1,6 @@
-"""The `kommentera` command: serve, migrate, worker, outbox, tokens and rules, built on
-Flask's click group so every command runs against a fully configured app."""
+"""The `kommentera` command: serve, migrate, worker, outbox, tokens and rules. Each command
+runs against a fully configured app, built only when the command runs (so `--help` starts
+nothing), and only our own commands and options are offered."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, ScriptInfo
 from gunicorn.app.base import BaseApplication
 
 from service import db, logs
@@ -39,14 +40,12 @@ def _create_app_from_env() -> Flask:
         raise click.ClickException(f"configuration error: {error}") from None
 
 
-cli = FlaskGroup(
+# Not FlaskGroup: that one adds Flask's --app/--env-file/--debug options and every installed
+# extension's commands, and builds the app just to list them.
+cli = AppGroup(
     name="kommentera",
-    create_app=_create_app_from_env,
-    add_default_commands=False,
-    add_version_option=False,
-    load_dotenv=False,
-    set_debug_flag=False,
     help="Kommentera: self-hosted comment moderation.",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -279,4 +278,7 @@ def rules_replay(since: int | None, samples: int) -> None:
 
 
 def main() -> None:
-    cli.main(prog_name="kommentera")
+    app_loader = ScriptInfo(
+        create_app=_create_app_from_env, set_debug_flag=False, load_dotenv_defaults=False
+    )
+    cli.main(prog_name="kommentera", obj=app_loader)
