@@ -19,6 +19,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo
 from gunicorn.app.base import BaseApplication
+from sqlalchemy.exc import OperationalError
 
 from service import db, logs
 from service.app import create_app
@@ -42,7 +43,22 @@ def _create_app_from_env() -> Flask:
 
 # Not FlaskGroup: that one adds Flask's --app/--env-file/--debug options and every installed
 # extension's commands, and builds the app just to list them.
-cli = AppGroup(
+class _Commands(AppGroup):
+    """Our command group: an expected failure ends in one line saying what to do."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except db.DatabaseSetupError as error:
+            raise click.ClickException(str(error)) from None
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0]
+            raise click.ClickException(
+                f"database error: {reason} (`kommentera doctor` checks the set-up)"
+            ) from None
+
+
+cli = _Commands(
     name="kommentera",
     help="Kommentera: self-hosted comment moderation.",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -51,6 +67,13 @@ cli = AppGroup(
 
 def _settings() -> Settings:
     return current_app.extensions["kommentera.settings"]
+
+
+def _migrated_database() -> db.Database:
+    """The app's database, for commands that use it but never create it."""
+    found = db.database()
+    db.require_current_schema(found.engine)
+    return found
 
 
 @cli.command("migrate")
@@ -169,7 +192,7 @@ def worker_command(once: bool) -> None:
         worker.check_settings(settings)
     except ConfigError as error:
         raise click.ClickException(f"configuration error: {error}") from None
-    sessions = db.database().writers
+    sessions = _migrated_database().writers
     if once:
         click.echo(f"claimed {worker.deliver_due(sessions, settings)} events", err=True)
     else:
@@ -197,7 +220,7 @@ def outbox_purge(older_than_days: int | None) -> None:
     if not days:
         click.echo("KOMMENTERA_OUTBOX_RETENTION_DAYS is 0: events are kept forever", err=True)
         return
-    removed = worker.purge_expired(db.database().writers, days)
+    removed = worker.purge_expired(_migrated_database().writers, days)
     click.echo(f"removed {removed} events finished over {days} days ago", err=True)
 
 
@@ -216,7 +239,7 @@ def tokens_group() -> None:
 )
 def tokens_create(name: str, role: str) -> None:
     """Create a token; prints only the token (it is stored as a hash and shown once)."""
-    with db.session_scope(db.database().writers) as session:
+    with db.session_scope(_migrated_database().writers) as session:
         try:
             token = create_token(session, name, Role(role))
         except TokenNameError as error:
@@ -227,7 +250,7 @@ def tokens_create(name: str, role: str) -> None:
 @tokens_group.command("list")
 def tokens_list() -> None:
     """List token names, roles and whether they are active (never the tokens)."""
-    with db.session_scope(db.database().sessions) as session:
+    with db.session_scope(_migrated_database().sessions) as session:
         for moderator in list_moderators(session):
             state = "revoked" if moderator.revoked_at else "active"
             created = moderator.created_at.isoformat(timespec="seconds")
@@ -238,7 +261,7 @@ def tokens_list() -> None:
 @click.argument("name")
 def tokens_revoke(name: str) -> None:
     """Revoke the active token with this name."""
-    with db.session_scope(db.database().writers) as session:
+    with db.session_scope(_migrated_database().writers) as session:
         try:
             revoke_token(session, name)
         except TokenNameError as error:
@@ -260,7 +283,7 @@ def rules_replay(since: int | None, samples: int) -> None:
     Read-only: nothing is written, so a new word list can be tried before it bites.
     """
     cutoff = utcnow() - timedelta(days=since) if since is not None else None
-    with db.database().sessions() as session:
+    with _migrated_database().sessions() as session:
         report = replay(session, current_app.extensions["kommentera.rules"], since=cutoff)
         session.rollback()
 
