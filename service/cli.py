@@ -27,7 +27,13 @@ from service.comments.replay import replay
 from service.config import Settings
 from service.errors import ConfigError
 from service.models import Role, utcnow
-from service.moderators import TokenNameError, create_token, list_moderators, revoke_token
+from service.moderators import (
+    TokenNameError,
+    create_token,
+    list_moderators,
+    revoke_token,
+    rotate_token,
+)
 from service.notifications import worker
 from service.web import metrics
 
@@ -226,7 +232,7 @@ def outbox_purge(older_than_days: int | None) -> None:
 
 @cli.group("tokens")
 def tokens_group() -> None:
-    """Create, list and revoke moderator API tokens."""
+    """Create, list, rotate and revoke moderator API tokens."""
 
 
 @tokens_group.command("create")
@@ -242,6 +248,19 @@ def tokens_create(name: str, role: str) -> None:
     with db.session_scope(_migrated_database().writers) as session:
         try:
             token = create_token(session, name, Role(role))
+        except TokenNameError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(token)
+
+
+@tokens_group.command("rotate")
+@click.argument("name")
+def tokens_rotate(name: str) -> None:
+    """Replace NAME's token (also a revoked one): same name and role, the old token stops
+    working at once. Prints only the new token."""
+    with db.session_scope(_migrated_database().writers) as session:
+        try:
+            token = rotate_token(session, name)
         except TokenNameError as error:
             raise click.ClickException(str(error)) from None
     click.echo(token)
