@@ -21,7 +21,7 @@ from flask.cli import AppGroup, ScriptInfo
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.exc import OperationalError
 
-from service import db, logs
+from service import db, doctor, logs
 from service.app import create_app
 from service.comments.replay import replay
 from service.config import Settings
@@ -80,6 +80,18 @@ def _migrated_database() -> db.Database:
     found = db.database()
     db.require_current_schema(found.engine)
     return found
+
+
+@cli.command("doctor", with_appcontext=False)
+def doctor_command() -> None:
+    """Check the set-up: configuration, database and migration level, proxies, SMTP login,
+    webhook reachability, database file permissions. Exits non-zero if anything fails."""
+    failed = False
+    for finding in doctor.examine():
+        click.echo(finding.line())
+        failed = failed or finding.verdict is doctor.Verdict.FAIL
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @cli.command("migrate")
