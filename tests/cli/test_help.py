@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 KOMMENTERA = str(Path(sys.executable).parent / "kommentera")
-COMMANDS = [[], ["serve"], ["migrate"], ["worker"], ["tokens", "create"], ["rules", "replay"]]
+COMMANDS = [[], ["doctor"], ["serve"], ["migrate"], ["worker"], ["tokens", "create"], ["rules", "replay"]]
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -38,7 +38,7 @@ def test_the_top_level_help_names_exactly_our_commands(tmp_path: Path) -> None:
 
     listed = result.stdout.split("Commands:\n", 1)[1].splitlines()
     names = [line.split()[0] for line in listed if line.strip()]
-    assert names == ["migrate", "outbox", "rules", "serve", "tokens", "worker"]
+    assert names == ["doctor", "migrate", "outbox", "rules", "serve", "tokens", "worker"]
 
 
 def test_flask_options_are_simply_not_options(tmp_path: Path) -> None:
