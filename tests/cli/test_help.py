@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 KOMMENTERA = str(Path(sys.executable).parent / "kommentera")
-COMMANDS = [[], ["doctor"], ["serve"], ["migrate"], ["worker"], ["tokens", "create"], ["rules", "replay"]]
+COMMANDS = [
+    [],
+    ["doctor"],
+    ["serve"],
+    ["migrate"],
+    ["worker"],
+    ["tokens", "create"],
+    ["rules", "replay"],
+]
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
