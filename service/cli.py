@@ -324,11 +324,17 @@ def rules_replay(since: int | None, samples: int) -> None:
     click.echo(f"replayed {report.total} comments under the current rules")
     click.echo(f"verdicts: {counts(report.verdicts)}")
     click.echo(f"rules: {counts(report.rules)}")
-    click.echo(f"would change: {len(report.changes)}")
+    click.echo(
+        f"would change: {len(report.changes)} "
+        "(compared with the status each comment got when submitted)"
+    )
     # Comment ids only: the operator's terminal is no place for commenters' addresses.
     for change in report.changes[:samples]:
         why = "; ".join(f"{r['rule']}: {r['detail']}" for r in change.reasons)
-        click.echo(f"  #{change.comment_id} {change.was} -> {change.would_be} ({why})")
+        click.echo(
+            f"  #{change.comment_id} submitted {change.was} -> {change.would_be} now "
+            f"(current status {change.current}; {why})"
+        )
 
 
 def main() -> None:
