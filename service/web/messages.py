@@ -63,7 +63,6 @@ LIMIT_MESSAGES: dict[str, LazyString] = {
     "max_bytes": _l("At most %(limit)s bytes (letters like å, ä and ö count as two)."),
     "max_chars": _l("At most %(limit)s characters."),
     "max_items": _l("At most %(limit)s values."),
-    "max_depth": _l("At most %(limit)s levels of replies."),
 }
 
 
@@ -105,11 +104,25 @@ def form_advice(code: str, wait_seconds: int | None) -> str:
     return str(FORM_ADVICE.get(code, FORM_ADVICE["bad_request"]))
 
 
+def _reply_levels(max_depth: int) -> str:
+    # KOMMENTERA_MAX_DEPTH counts the top-level comment as level 1, so replies get one less.
+    levels = max_depth - 1
+    if levels < 1:
+        return gettext("Replies are not accepted here.")
+    return ngettext(
+        "Replies can be nested at most %(num)d level deep.",
+        "Replies can be nested at most %(num)d levels deep.",
+        levels,
+    )
+
+
 def field_message(code: str, params: dict[str, Any]) -> str:
     message = str(FIELD_MESSAGES.get(code, FIELD_MESSAGES["invalid_type"]))
     for key, template in LIMIT_MESSAGES.items():
         if key in params:
             message = f"{message} {gettext(str(template), limit=params[key])}"
+    if "max_depth" in params:
+        message = f"{message} {_reply_levels(params['max_depth'])}"
     return message
 
 
