@@ -5,9 +5,9 @@ nothing), and only our own commands and options are offered."""
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -125,14 +125,12 @@ def _metrics_directory() -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix="kommentera-metrics-")), True
 
 
-def _start_delivery_process() -> multiprocessing.process.BaseProcess:
-    # A spawned process, not a thread in the master: threads and locks do not survive
-    # gunicorn's forks, and exactly one worker runs however many HTTP workers there are.
-    process = multiprocessing.get_context("spawn").Process(
-        target=worker.run_from_env, name="kommentera-worker"
-    )
-    process.start()
-    return process
+def _start_delivery_process() -> subprocess.Popen[bytes]:
+    # `kommentera worker` as a plain child process, not a thread in the master (threads and
+    # locks do not survive gunicorn's forks) nor a multiprocessing child (every forked
+    # worker would inherit it and fail to join it at exit): exactly one delivery process
+    # however many HTTP workers there are.
+    return subprocess.Popen([sys.executable, "-m", "service", "worker"])
 
 
 @cli.command("serve")
@@ -190,12 +188,14 @@ def _announce(host: str, port: int) -> None:
     log.info(where, extra={"url": f"{base}/"})
 
 
-def _stop_serving(
-    delivery: multiprocessing.process.BaseProcess | None, temporary_dir: Path | None
-) -> None:
+def _stop_serving(delivery: subprocess.Popen[bytes] | None, temporary_dir: Path | None) -> None:
     if delivery is not None:
         delivery.terminate()  # SIGTERM: the current delivery finishes first
-        delivery.join(timeout=60)
+        try:
+            delivery.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            delivery.kill()
+            delivery.wait()
     if temporary_dir is not None:
         shutil.rmtree(temporary_dir, ignore_errors=True)
 
