@@ -146,6 +146,14 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
     database.engine.dispose()  # no connection may cross the fork into workers
     metrics_dir, temporary = _metrics_directory()
     metrics.enable_multiprocess(metrics_dir)  # before the workers fork
+    if settings.metrics_port:
+        try:
+            metrics.serve_on_own_port(settings, host or settings.host)
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot serve /metrics on port {settings.metrics_port} ({error.strerror}): "
+                "choose a free KOMMENTERA_METRICS_PORT"
+            ) from None
     delivery = _start_delivery_process() if settings.worker_in_serve else None
     master_pid = os.getpid()
     host, port = host or settings.host, port or settings.port

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from service.config import Settings
 from service.errors import KommenteraError
@@ -34,26 +35,36 @@ class DatabaseSetupError(KommenteraError):
     """The database cannot be opened, or is not migrated; the message says what to do."""
 
 
-def create_db_engine(settings: Settings) -> Engine:
+def create_db_engine(settings: Settings, *, pooled: bool = True) -> Engine:
+    """The engine for the configured database. pooled=False opens a connection per use, for
+    a process that forks after using it (a pooled connection must not cross a fork)."""
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(settings)
+        return _sqlite_engine(settings, pooled)
+    sizing: dict[str, Any] = (
+        {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_pool_size,
+            "pool_timeout": 10,
+        }
+        if pooled
+        else {"poolclass": NullPool}
+    )
     return create_engine(
         url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
-        pool_timeout=10,
         # Error messages and logs must never carry bound values (e-mail addresses, IPs).
         hide_parameters=True,
+        **sizing,
     )
 
 
-def _sqlite_engine(settings: Settings) -> Engine:
+def _sqlite_engine(settings: Settings, pooled: bool) -> Engine:
     engine = create_engine(
         make_url(settings.database_url),
         connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
         hide_parameters=True,
+        **({} if pooled else {"poolclass": NullPool}),
     )
 
     @event.listens_for(engine, "connect")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
+from service import db
 from service.app import create_app
 from service.config import Settings
-from tests.builders import approve, metric_sample, submit
+from tests.builders import approve, metric_sample, settings_for, submit
 
 
 def test_healthz_answers_ok_without_touching_the_database(tmp_path: Path) -> None:
@@ -76,3 +77,13 @@ def test_a_well_formed_request_id_is_returned_and_a_missing_one_is_generated(
     assert echoed.headers["X-Request-ID"] == "abc-123"
     generated = client.get("/healthz", headers={"X-Request-ID": "bad id with <spaces>"})
     assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["X-Request-ID"])
+
+
+def test_with_a_metrics_port_the_app_has_no_public_metrics(database_url: str) -> None:
+    app = create_app(settings_for(database_url, metrics_port=9464))
+    try:
+        response = app.test_client().get("/metrics")
+    finally:
+        db.database(app).engine.dispose()
+
+    assert response.status_code == 404

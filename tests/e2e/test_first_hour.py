@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
+from tests.builders import metric_sample
 from tests.support.server import KOMMENTERA, free_port, server_env, start_server
 
 pytestmark = pytest.mark.e2e
@@ -60,3 +62,29 @@ def test_serve_prints_where_to_go_as_plain_text_on_a_terminal(tmp_path: Path) ->
 
     assert plain, seen.decode(errors="replace")
     assert plain[0].startswith(f"Kommentera is serving on http://127.0.0.1:{port}/ — demo: ")
+
+
+def test_a_metrics_port_serves_metrics_there_and_no_longer_on_the_public_port(
+    tmp_path: Path,
+) -> None:
+    metrics_port = free_port()
+    env = server_env(
+        f"sqlite:///{tmp_path / 'kommentera.db'}", KOMMENTERA_METRICS_PORT=str(metrics_port)
+    )
+    server = start_server(tmp_path, env=env)
+    try:
+        for _ in range(4):  # spread over both workers
+            assert requests.get(f"{server.base_url}/healthz", timeout=10).status_code == 200
+        public = requests.get(f"{server.base_url}/metrics", timeout=10)
+        private = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
+    finally:
+        server.stop()
+
+    assert public.status_code == 404
+    assert private.status_code == 200
+    healthz = metric_sample(
+        private.text, "kommentera_http_requests_total", method="GET", route="/healthz", status="200"
+    )
+    assert healthz is not None
+    assert healthz >= 4  # the workers' counts, summed
+    assert "# TYPE kommentera_comments gauge" in private.text  # the queue depth, too
