@@ -38,6 +38,9 @@ from service.notifications import worker
 from service.web import metrics
 
 log = logging.getLogger(__name__)
+# How long a stopping worker may finish requests in flight; every deploy example gives the
+# container a longer stop grace period than this (docs/deploy.md, a test holds them).
+GRACEFUL_TIMEOUT_SECONDS = 30
 
 
 def _create_app_from_env() -> Flask:
@@ -163,7 +166,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
                 "bind": f"{host}:{port}",
                 "workers": workers or settings.workers,
                 "worker_class": "sync",
-                "graceful_timeout": 30,
+                "graceful_timeout": GRACEFUL_TIMEOUT_SECONDS,
                 "timeout": 30,
                 "accesslog": None,
                 "logconfig_dict": logs.logging_config(settings.log_level),
