@@ -9,7 +9,8 @@ PYPROJECT_SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-serve-$(PYPROJECT_SUM)
 TEST_STAMP := $(VENV)/.installed-test-$(PYPROJECT_SUM)
 
-.PHONY: run test lint bench bench-tools bench-profile clean browser translations
+.PHONY: run test lint bench bench-tools bench-profile clean browser translations constraints \
+	container-test
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +59,21 @@ bench: $(TEST_STAMP) bench-tools
 bench-profile: $(TEST_STAMP) bench-tools
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	cd bench && ../$(BIN)/python cpu_profile.py
+
+# The image's pinned versions: what a clean install of the dependencies resolves to today.
+constraints:
+	rm -rf $(VENV)-constraints
+	$(PYTHON) -m venv $(VENV)-constraints
+	$(VENV)-constraints/bin/python -m pip install --quiet .
+	{ sed -n '/^#/p' constraints.txt; $(VENV)-constraints/bin/pip freeze --exclude kommentera; } \
+		> constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(VENV)-constraints build
+
+# Opt-in (root, podman, ~2-3 min): build the Dockerfile unchanged and smoke-run the image
+# as docs/deploy.md describes it; prints a PASS/WARN/FAIL line per check.
+container-test:
+	../shared/container/build-and-smoke.sh .
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
