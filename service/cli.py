@@ -143,6 +143,7 @@ def _start_delivery_process() -> subprocess.Popen[bytes]:
 def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
     """Apply pending migrations, then serve with gunicorn."""
     settings = _settings()
+    host, port = host or settings.host, port or settings.port
     logs.configure(settings.log_level)
     database = db.database()
     db.upgrade(database.engine)
@@ -151,7 +152,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
     metrics.enable_multiprocess(metrics_dir)  # before the workers fork
     if settings.metrics_port:
         try:
-            metrics.serve_on_own_port(settings, host or settings.host)
+            metrics.serve_on_own_port(settings, host)
         except OSError as error:
             raise click.ClickException(
                 f"cannot serve /metrics on port {settings.metrics_port} ({error.strerror}): "
@@ -159,7 +160,6 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
             ) from None
     delivery = _start_delivery_process() if settings.worker_in_serve else None
     master_pid = os.getpid()
-    host, port = host or settings.host, port or settings.port
     try:
         _Gunicorn(
             {
