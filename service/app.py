@@ -13,6 +13,7 @@ from service.web import (
     demo,
     form,
     headers,
+    home,
     limits,
     metrics,
     moderation,
@@ -72,4 +73,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(form.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(home.bp)
     return app

@@ -57,6 +57,10 @@ def _port(raw: str) -> int:
     return value
 
 
+def _port_or_off(raw: str) -> int:
+    return 0 if raw == "0" else _port(raw)
+
+
 def _text(raw: str) -> str:
     return raw
 
@@ -391,6 +395,12 @@ class Settings:
     )
     log_level: str = field(
         default="INFO", metadata=_setting("LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING, ERROR")
+    )
+    metrics_port: int = field(
+        default=0,
+        metadata=_setting(
+            "METRICS_PORT", _port_or_off, "serve /metrics on this port only (0 = on the public one)"
+        ),
     )
 
     @classmethod

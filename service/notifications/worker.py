@@ -201,17 +201,3 @@ def stop_on_signals() -> threading.Event:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     return stop
-
-
-def run_from_env() -> None:
-    """Entry point of the delivery process `serve` starts when KOMMENTERA_WORKER_IN_SERVE."""
-    from service import logs
-    from service.db import create_db_engine, make_writer_factory
-
-    settings = Settings.from_env()
-    logs.configure(settings.log_level)
-    engine = create_db_engine(settings)
-    try:
-        run(make_writer_factory(engine), settings, stop_on_signals())
-    finally:
-        engine.dispose()

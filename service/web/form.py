@@ -19,7 +19,7 @@ from service.errors import FieldError, InvalidFieldsError, KommenteraError
 from service.models import CommentStatus
 from service.origins import safe_redirect_target, with_comment_anchor, with_receipt
 from service.web import limits, metrics, receipts
-from service.web.messages import field_label, field_message, title
+from service.web.messages import RESENDABLE, field_label, field_message, form_advice, title
 from service.web.problems import REJECTIONS, ProblemError, rejection
 from service.web.public import client_info, rules_config
 from service.web.urls import external_url, own_origin
@@ -108,13 +108,25 @@ def thanks() -> str:
     return render_template("thanks.html", held="unapproved" in request.args)
 
 
-def _error_page(status: int, code: str, errors: list[FieldError], keep_input: bool) -> Response:
+def _error_page(
+    status: int,
+    code: str,
+    errors: list[FieldError],
+    keep_input: bool,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """What happened (the title), what to do (the advice) and, when sending again can work,
+    the form re-filled with everything typed."""
+    headers = headers or {}
     typed = {}
-    if keep_input and request.mimetype in FORM_MEDIA_TYPES:
+    if keep_input and code in RESENDABLE and request.mimetype in FORM_MEDIA_TYPES:
         typed = {name: request.form.get(name, "") for name in (*FORM_FIELDS, "redirect_to")}
+    wait = headers.get("Retry-After")
     body = render_template(
         "form_error.html",
         title=title(code),
+        already_received=code == "duplicate",
+        advice=form_advice(code, int(wait) if wait else None),
         errors=[(field_label(e.field), field_message(e.code, e.params)) for e in errors],
         typed=typed,
         # After a 413 or 415 the form cannot be read again; only the Referer is left.
@@ -122,7 +134,7 @@ def _error_page(status: int, code: str, errors: list[FieldError], keep_input: bo
         if keep_input
         else safe_redirect_target(request.referrer, allowed_origins()),
     )
-    return Response(body, status=status, mimetype="text/html")
+    return Response(body, status=status, mimetype="text/html", headers=headers)
 
 
 @bp.errorhandler(InvalidFieldsError)
@@ -132,9 +144,7 @@ def _invalid(error: InvalidFieldsError) -> Response:
 
 def _rejected(error: KommenteraError) -> Response:
     status, code, headers = rejection(error)
-    response = _error_page(status, code, [], keep_input=True)
-    response.headers.update(headers)
-    return response
+    return _error_page(status, code, [], keep_input=True, headers=headers)
 
 
 for _rejection in REJECTIONS:
@@ -153,9 +163,10 @@ def _problem(error: ProblemError) -> Response:
 def _http(error: HTTPException) -> Response:
     status = error.code or 400
     # A body past the size limit cannot be read back, so there is nothing to re-fill.
-    response = _error_page(
-        status, _HTTP_CODES.get(status, "bad_request"), [], keep_input=status != 413
+    return _error_page(
+        status,
+        _HTTP_CODES.get(status, "bad_request"),
+        [],
+        keep_input=status != 413,
+        headers=limits.retry_after() if isinstance(error, RateLimitExceeded) else None,
     )
-    if isinstance(error, RateLimitExceeded):
-        response.headers.update(limits.retry_after())
-    return response

@@ -12,14 +12,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    start_http_server,
+    values,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.db import database
+from service.config import Settings
+from service.db import create_db_engine, database
 from service.models import Comment
 from service.web.requestlog import route
 
@@ -44,6 +52,24 @@ def enable_multiprocess(directory: Path) -> None:
     directory.mkdir(parents=True)
     os.environ[MULTIPROC_ENV] = str(directory)
     values.ValueClass = values.get_value_class()
+
+
+def serve_on_own_port(settings: Settings, host: str) -> None:
+    """KOMMENTERA_METRICS_PORT: the gunicorn master answers /metrics itself, from a thread,
+    summing the workers' files as the public endpoint would. Call after enable_multiprocess.
+    Its engine keeps no connection open, so none is inherited by workers forked later."""
+    start_http_server(
+        settings.metrics_port,
+        addr=host,
+        registry=_workers_registry(QueueDepthCollector(create_db_engine(settings, pooled=False))),
+    )
+
+
+def _workers_registry(queue_depth: Collector) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    registry.register(queue_depth)
+    return registry
 
 
 def worker_exited(pid: int) -> None:
@@ -158,11 +184,11 @@ def init_app(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_record)
 
+    settings: Settings = app.extensions["kommentera.settings"]
+    if settings.metrics_port:  # served on that port (serve_on_own_port), not to the public
+        return
+
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
-        registry = own_registry
-        if registry is None:
-            registry = CollectorRegistry()
-            MultiProcessCollector(registry)
-            registry.register(queue_depth)
+        registry = own_registry or _workers_registry(queue_depth)
         return Response(generate_latest(registry), mimetype=None, content_type=CONTENT_TYPE)

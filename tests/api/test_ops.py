@@ -8,9 +8,10 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
+from service import db
 from service.app import create_app
 from service.config import Settings
-from tests.builders import approve, metric_sample, submit
+from tests.builders import approve, metric_sample, settings_for, submit
 
 
 def test_healthz_answers_ok_without_touching_the_database(tmp_path: Path) -> None:
@@ -101,3 +102,13 @@ def test_made_up_methods_and_random_paths_do_not_grow_the_metrics(client: FlaskC
     requests_total = "kommentera_http_requests_total"
     assert metric_sample(text, requests_total, method="other", route="<unmatched>", status="405")
     assert metric_sample(text, requests_total, method="GET", route="<unmatched>", status="404")
+
+
+def test_with_a_metrics_port_the_app_has_no_public_metrics(database_url: str) -> None:
+    app = create_app(settings_for(database_url, metrics_port=9464))
+    try:
+        response = app.test_client().get("/metrics")
+    finally:
+        db.database(app).engine.dispose()
+
+    assert response.status_code == 404
