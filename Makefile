@@ -9,7 +9,7 @@ PYPROJECT_SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-serve-$(PYPROJECT_SUM)
 TEST_STAMP := $(VENV)/.installed-test-$(PYPROJECT_SUM)
 
-.PHONY: run test lint bench bench-tools bench-profile clean browser translations constraints \
+.PHONY: run test lint bench bench-tools bench-profile clean test-tools translations constraints \
 	container-test
 
 $(STAMP): pyproject.toml
@@ -31,9 +31,11 @@ run: $(STAMP)
 # Debian packages the suite and the bench need; CI runs as root, with no terminal.
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-# The browser tests drive Debian's Chromium (never a downloaded one).
-browser:
-	test -x /usr/bin/chromium || (apt-get update && $(APT_INSTALL) chromium)
+# The browser tests drive Debian's Chromium (never a downloaded one); nginx -t checks the
+# proxy configuration docs/deploy.md gives (installed, never started).
+test-tools:
+	test -x /usr/bin/chromium -a -x /usr/sbin/nginx || \
+		(apt-get update && $(APT_INSTALL) chromium nginx-light)
 
 # After changing a user-facing message: re-extract, update the catalogs, translate, compile.
 translations: $(STAMP)
@@ -42,7 +44,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel update -i var/messages.pot -d service/translations --width 100
 	$(BIN)/pybabel compile -d service/translations
 
-test: $(TEST_STAMP) browser
+test: $(TEST_STAMP) test-tools
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -1,5 +1,7 @@
 """docs/deploy.md is a deployment people copy: every example with a proxy in front tells
-Kommentera about it, and its nginx configuration is one nginx accepts."""
+Kommentera about it, its nginx configuration is one nginx accepts, and every example gives
+the container longer to stop than gunicorn's graceful timeout, so a request in flight at
+shutdown finishes instead of being killed."""
 
 from __future__ import annotations
 
@@ -12,7 +14,13 @@ from typing import Any
 import pytest
 import yaml
 
-DEPLOY = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
+from service.cli import GRACEFUL_TIMEOUT_SECONDS
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "docs" / "deploy.md"
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+# Room for the master to stop after its workers.
+ENOUGH = GRACEFUL_TIMEOUT_SECONDS + 5
 
 
 def _blocks(language: str) -> list[str]:
@@ -77,3 +85,45 @@ def test_the_nginx_configuration_passes_nginx_t(tmp_path: Path) -> None:
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def _yaml_examples() -> list[dict[str, Any]]:
+    return [yaml.safe_load(block) for block in _blocks("yaml")]
+
+
+def _seconds(duration: str) -> int:
+    match = re.fullmatch(r"(\d+)s", duration)
+    assert match, f"write durations in seconds, like 40s: {duration!r}"
+    return int(match.group(1))
+
+
+def test_every_compose_service_running_the_image_has_a_stop_grace_period() -> None:
+    services = [
+        (name, service)
+        for example in _yaml_examples()
+        for name, service in example.get("services", {}).items()
+        if "kommentera" in service.get("image", "")
+    ]
+
+    assert len(services) >= 3
+    for name, service in services:
+        assert _seconds(str(service.get("stop_grace_period", "0s"))) >= ENOUGH, name
+
+
+def test_the_kubernetes_example_has_a_termination_grace_period() -> None:
+    pods = [example for example in _yaml_examples() if example.get("kind") == "Pod"]
+
+    assert pods
+    for pod in pods:
+        assert pod["spec"]["terminationGracePeriodSeconds"] >= ENOUGH
+
+
+def test_every_docker_run_of_the_image_sets_a_stop_timeout() -> None:
+    text = re.sub(r"\\\n\s*", " ", DEPLOY.read_text() + README)
+    runs = [line for line in text.splitlines() if re.match(r"\s*(docker|podman) run ", line)]
+
+    assert len(runs) >= 2
+    for run in runs:
+        timeout = re.search(r"--stop-timeout[ =](\d+)", run)
+        assert timeout, run
+        assert int(timeout.group(1)) >= ENOUGH
