@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup, ScriptInfo
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.exc import OperationalError
 
-from service import db, doctor, logs
+from service import app_state, db, doctor, logs
 from service.app import create_app
 from service.comments.replay import replay
 from service.config import Settings
@@ -72,10 +72,6 @@ cli = _Commands(
     help="Kommentera: self-hosted comment moderation.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def _settings() -> Settings:
-    return current_app.extensions["kommentera.settings"]
 
 
 def _migrated_database() -> db.Database:
@@ -146,7 +142,7 @@ def _start_delivery_process() -> subprocess.Popen[bytes]:
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default 2).")
 def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
     """Apply pending migrations, then serve with gunicorn."""
-    settings = _settings()
+    settings = app_state.settings()
     host, port = host or settings.host, port or settings.port
     logs.configure(settings.log_level)
     database = db.database()
@@ -223,7 +219,7 @@ def _stop_serving(delivery: subprocess.Popen[bytes] | None, temporary_dir: Path 
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 def worker_command(once: bool) -> None:
     """Deliver queued notifications (webhook, moderator e-mail) until stopped."""
-    settings = _settings()
+    settings = app_state.settings()
     logs.configure(settings.log_level)
     try:
         worker.check_settings(settings)
@@ -253,7 +249,7 @@ def outbox_purge(older_than_days: int | None) -> None:
     The worker does this hourly; run it from cron where no worker runs. Events still to be
     delivered are never deleted.
     """
-    days = older_than_days or _settings().outbox_retention_days
+    days = older_than_days or app_state.settings().outbox_retention_days
     if not days:
         click.echo("KOMMENTERA_OUTBOX_RETENTION_DAYS is 0: events are kept forever", err=True)
         return
@@ -334,7 +330,7 @@ def rules_replay(since: int | None, samples: int) -> None:
     """
     cutoff = utcnow() - timedelta(days=since) if since is not None else None
     with _migrated_database().sessions() as session:
-        report = replay(session, current_app.extensions["kommentera.rules"], since=cutoff)
+        report = replay(session, app_state.rules(), since=cutoff)
         session.rollback()
 
     def counts(counter: Counter[str]) -> str:

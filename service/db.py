@@ -17,13 +17,14 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from service.app_state import Slot
 from service.config import Settings
 from service.errors import KommenteraError
 
@@ -221,8 +222,11 @@ class Database:
         return cls(engine, make_session_factory(engine), make_writer_factory(engine))
 
 
+_DATABASE: Slot[Database] = Slot("kommentera.db")
+
+
 def init_app(app: Flask, settings: Settings) -> None:
-    app.extensions["kommentera.db"] = Database.for_engine(create_db_engine(settings))
+    _DATABASE.put(app, Database.for_engine(create_db_engine(settings)))
 
     @app.teardown_appcontext
     def _close_request_database(_error: BaseException | None) -> None:
@@ -232,7 +236,7 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 def database(app: Flask | None = None) -> Database:
-    return (app or current_app).extensions["kommentera.db"]
+    return _DATABASE.get(app)
 
 
 def request_session() -> Session:

@@ -14,9 +14,10 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from service.app_state import Slot
 from service.config import Settings
 from service.web import metrics
 
@@ -74,11 +75,14 @@ class _UntrustedForwarding:
     warned = False
 
 
+_UNTRUSTED_FORWARDING: Slot[_UntrustedForwarding] = Slot("kommentera.proxies")
+
+
 def _notice_untrusted_forwarding() -> None:
     if "X-Forwarded-For" not in request.headers:
         return
     metrics.record_untrusted_forwarded_for()
-    state: _UntrustedForwarding = current_app.extensions["kommentera.proxies"]
+    state = _UNTRUSTED_FORWARDING.get()
     if not state.warned:
         state.warned = True
         log.warning(
@@ -96,5 +100,5 @@ def init_app(app: Flask, settings: Settings) -> None:
             x_proto=settings.trusted_proxies,
         )
     else:
-        app.extensions["kommentera.proxies"] = _UntrustedForwarding()
+        _UNTRUSTED_FORWARDING.put(app, _UntrustedForwarding())
         app.before_request(_notice_untrusted_forwarding)

@@ -29,3 +29,13 @@ def test_only_the_sanitizer_imports_bleach() -> None:
         if "import bleach" in path.read_text() or "from bleach" in path.read_text()
     )
     assert importers == ["comments/sanitize.py"]
+
+
+def test_only_app_state_reads_or_writes_app_extensions() -> None:
+    """Everything the app keeps goes through a typed Slot, never a string key elsewhere."""
+    users = sorted(
+        str(path.relative_to(SERVICE))
+        for path in SERVICE.rglob("*.py")
+        if ".extensions[" in path.read_text()
+    )
+    assert users == ["app_state.py"]
