@@ -272,7 +272,7 @@ def tokens_group() -> None:
 )
 def tokens_create(name: str, role: str) -> None:
     """Create a token; prints only the token (it is stored as a hash and shown once)."""
-    with db.session_scope(_migrated_database().writers) as session:
+    with _migrated_database().writers.begin() as session:
         try:
             token = create_token(session, name, Role(role))
         except TokenNameError as error:
@@ -285,7 +285,7 @@ def tokens_create(name: str, role: str) -> None:
 def tokens_rotate(name: str) -> None:
     """Replace NAME's token (also a revoked one): same name and role, the old token stops
     working at once. Prints only the new token."""
-    with db.session_scope(_migrated_database().writers) as session:
+    with _migrated_database().writers.begin() as session:
         try:
             token = rotate_token(session, name)
         except TokenNameError as error:
@@ -296,7 +296,7 @@ def tokens_rotate(name: str) -> None:
 @tokens_group.command("list")
 def tokens_list() -> None:
     """List token names, roles and whether they are active (never the tokens)."""
-    with db.session_scope(_migrated_database().sessions) as session:
+    with _migrated_database().sessions.begin() as session:
         for moderator in list_moderators(session):
             state = "revoked" if moderator.revoked_at else "active"
             created = moderator.created_at.isoformat(timespec="seconds")
@@ -307,7 +307,7 @@ def tokens_list() -> None:
 @click.argument("name")
 def tokens_revoke(name: str) -> None:
     """Revoke the active token with this name."""
-    with db.session_scope(_migrated_database().writers) as session:
+    with _migrated_database().writers.begin() as session:
         try:
             revoke_token(session, name)
         except TokenNameError as error:

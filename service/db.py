@@ -1,14 +1,13 @@
 """The one place that talks to the database engine: engine set-up, a session (and for
-public reads a plain connection) per request, session_scope() for the CLI, and Alembic
-migrations configured in code."""
+public reads a plain connection) per request, and Alembic migrations configured in code.
+Work outside a request (CLI, worker) is one `with factory.begin() as session:` block: it
+commits on success and rolls back on an error."""
 
 from __future__ import annotations
 
 import importlib
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,19 +112,6 @@ def make_writer_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose transaction takes SQLite's write lock when it begins, which is at the
     first statement: validating and sanitizing before that runs outside the lock."""
     return make_session_factory(engine.execution_options(**{WRITE_OPTION: True}))
-
-
-@contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A unit of work outside a request (CLI, worker): commit on success, else roll back.
-    Pass Database.writers for work that writes, Database.sessions for reading."""
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

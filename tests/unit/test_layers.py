@@ -1,4 +1,5 @@
-"""The architecture holds: the domain never imports Flask, only the sanitizer imports bleach."""
+"""The architecture holds: the domain (comments, notifications) never imports Flask, only the
+sanitizer imports bleach."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 DOMAIN_MODULES = [
-    "service.comments." + path.stem
-    for path in sorted((SERVICE / "comments").glob("*.py"))
+    f"service.{package}.{path.stem}"
+    for package in ("comments", "notifications")
+    for path in sorted((SERVICE / package).glob("*.py"))
     if path.stem != "__init__"
 ] + ["service.errors", "service.moderators", "service.models", "service.config"]
 
