@@ -112,7 +112,9 @@ class _Gunicorn(BaseApplication):
             if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
                 self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    # gunicorn's stubs type the WSGI environ as any MutableMapping, Flask's as a dict; gunicorn
+    # passes a dict.
+    def load(self) -> Flask:  # type: ignore[override]
         settings = Settings.from_env()
         if settings.worker_class == "gevent":
             # Runs in the worker, after gevent has monkey-patched the standard library.

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request
 from flask_limiter import RateLimitExceeded
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as Redirect
 
 from service import app_state
 from service.comments.submission import submit_comment
@@ -86,7 +87,7 @@ def _page_language() -> dict[str, str]:
 
 @bp.post("/wp-comments-post.php")
 @bp.post("/comments/form")  # innermost, so url_for("form.submit") names this one
-def submit() -> Response:
+def submit() -> Redirect:
     signer = receipts.signer()
     signer.load()  # before the request takes SQLite's write lock (the key may need a write)
     form = _read_form()

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A Redis that accepts connections and never answers must not hold requests: redis-py waits
 # forever by default.
-REDIS_TIMEOUT_SECONDS = 1.0
+REDIS_TIMEOUT_SECONDS = 1
 
 
 class StorageOutage:
@@ -64,7 +64,7 @@ def _note_recovery(response: Response) -> Response:
     return response
 
 
-def _storage_options(storage_uri: str) -> dict[str, float]:
+def _storage_options(storage_uri: str) -> dict[str, str | int]:
     if storage_uri.startswith("redis"):  # redis://, rediss://, redis+unix://
         return {
             "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,

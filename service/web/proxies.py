@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -20,6 +20,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from service.app_state import Slot
 from service.config import Settings
 from service.web import metrics
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +46,11 @@ class ValidForwardedAddress:
     """WSGI middleware run inside ProxyFix: keeps the forwarded address only if it is an
     IP address (normalized), else restores the peer's."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
         self.warned = False
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         peer = environ["werkzeug.proxy_fix.orig"]
         forwarded = environ.get("REMOTE_ADDR")
         address = client_address(forwarded)
@@ -94,6 +97,7 @@ def _notice_untrusted_forwarding() -> None:
 
 def init_app(app: Flask, settings: Settings) -> None:
     if settings.trusted_proxies:
+        # Flask's documented way to add WSGI middleware; mypy sees a method replaced.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             ValidForwardedAddress(app.wsgi_app),
             x_for=settings.trusted_proxies,

@@ -40,7 +40,7 @@ def patch_thread() -> Response:
         post_id = validate_post_id(raw.get("post_id"))
     except InvalidFieldsError as error:
         raise InvalidFieldsError(error.errors + errors) from None
-    if errors:
+    if not isinstance(closed, bool):
         raise InvalidFieldsError(errors)
     session = request_session()
     thread = set_closed(session, post_id, closed)
