@@ -324,11 +324,13 @@ def _start_tag(token: Token) -> str:
     return f"<{token['name']}{attributes}>"
 
 
-def _serialize(stream: Iterable[Token]) -> str:
-    """Write the token stream as HTML. Adjacent text is escaped as one piece, so an `&`
-    at the end of one token is escaped if the next token's text makes it a reference."""
+def _serialize(stream: Iterable[Token], limit: float) -> str | None:
+    """Write the token stream as HTML, or None as soon as it passes limit characters.
+    Adjacent text is escaped as one piece, so an `&` at the end of one token is escaped if
+    the next token's text makes it a reference."""
     out: list[str] = []
     text: list[str] = []
+    length = 0
     for token in stream:
         kind = token["type"]
         if kind in ("Characters", "SpaceCharacters"):
@@ -336,6 +338,7 @@ def _serialize(stream: Iterable[Token]) -> str:
             continue
         if text:
             out.append(escape_text("".join(text)))
+            length += len(out[-1])
             text.clear()
         if kind == "Entity":
             out.append(f"&{token['name']};")
@@ -343,9 +346,13 @@ def _serialize(stream: Iterable[Token]) -> str:
             out.append(_start_tag(token))
         elif kind == "EndTag":
             out.append(f"</{token['name']}>")
+        length += len(out[-1])
+        if length > limit:
+            return None
     if text:
         out.append(escape_text("".join(text)))
-    return "".join(out)
+    html = "".join(out)
+    return html if len(html) <= limit else None
 
 
 @dataclass(frozen=True)
@@ -363,8 +370,9 @@ _INSPECTED: dict[str, tuple[str, int]] = {}
 _INSPECTED_MAX = 64
 
 
-def _render(tree: Any, text: str, *, plain: bool) -> tuple[str, _Inspect]:
-    """The HTML for a parsed body; plain keeps only the text and its paragraphs."""
+def _render(tree: Any, text: str, *, plain: bool) -> tuple[str | None, _Inspect]:
+    """The HTML for a parsed body, None past the bound; plain keeps only the text and its
+    paragraphs, which never pass it."""
     stream: Iterable[Token] = _References(_Prune(_WALKER(tree)))
     stream = _Sanitizer(
         stream,
@@ -384,7 +392,8 @@ def _render(tree: Any, text: str, *, plain: bool) -> tuple[str, _Inspect]:
         )
     budget = _REOPEN_BUDGET + len(text) // _REOPEN_SHARE
     inspect = _Inspect(_Paragraphs(stream, budget))
-    return _serialize(inspect), inspect
+    limit = float("inf") if plain else MAX_GROWTH * len(text) + MAX_GROWTH_SLACK
+    return _serialize(inspect, limit), inspect
 
 
 def sanitize_body(text: str) -> SanitizedBody:
@@ -393,7 +402,7 @@ def sanitize_body(text: str) -> SanitizedBody:
     with _LOCK:
         tree = _PARSER.parseFragment(source)
     html, inspect = _render(tree, text, plain=False)
-    if len(html) > MAX_GROWTH * len(text) + MAX_GROWTH_SLACK:
+    if html is None:
         html, inspect = _render(tree, text, plain=True)
     found = (_collapse("".join(inspect.parts)), inspect.links)
     with _LOCK:
