@@ -297,62 +297,63 @@ class _Paragraphs(shim.Filter):
         level.in_p, level.emitted, level.breaks, level.ws = False, 0, 0, ""
 
 
-class _Inspect(shim.Filter):
-    """Passes the finished stream through, noting what visible_text and count_links would
-    find in the serialized HTML, so validation and the rules need no second parse."""
-
-    def __iter__(self) -> Iterator[Token]:
-        self.parts: list[str] = []
-        self.links = 0
-        for token in super().__iter__():
-            kind, name = token["type"], token.get("name")
-            if kind in ("Characters", "SpaceCharacters"):
-                self.parts.append(token["data"])
-            elif kind == "Entity":
-                self.parts.append(token["value"])
-            elif name in _SEPARATORS:
-                self.parts.append(" ")
-            if kind == "StartTag" and name == "a":
-                self.links += 1
-            yield token
-
-
 def _start_tag(token: Token) -> str:
+    if not token["data"]:
+        return f"<{token['name']}>"
     attributes = "".join(
         f" {name}={quote_attribute(value)}" for (_, name), value in token["data"].items()
     )
     return f"<{token['name']}{attributes}>"
 
 
-def _serialize(stream: Iterable[Token], limit: float) -> str | None:
-    """Write the token stream as HTML, or None as soon as it passes limit characters.
+@dataclass
+class _Written:
+    """The HTML of a token stream with what visible_text and count_links would find in it,
+    noted while writing, so validation and the rules need no second parse."""
+
+    html: str | None = None  # None: it passed the size limit
+    parts: list[str] = field(default_factory=list)
+    links: int = 0
+
+
+def _serialize(stream: Iterable[Token], limit: float) -> _Written:
+    """Write the token stream as HTML, stopping as soon as it passes limit characters.
     Adjacent text is escaped as one piece, so an `&` at the end of one token is escaped if
     the next token's text makes it a reference."""
+    written = _Written()
     out: list[str] = []
-    text: list[str] = []
+    text = written.parts  # visible text is the text tokens plus a space per separator
+    pending = 0  # text tokens not yet escaped into out
     length = 0
     for token in stream:
         kind = token["type"]
         if kind in ("Characters", "SpaceCharacters"):
             text.append(token["data"])
+            pending += 1
             continue
-        if text:
-            out.append(escape_text("".join(text)))
+        if pending:
+            out.append(escape_text("".join(text[-pending:])))
             length += len(out[-1])
-            text.clear()
+            pending = 0
+        name = token.get("name")
         if kind == "Entity":
-            out.append(f"&{token['name']};")
+            out.append(f"&{name};")
+            text.append(token["value"])
         elif kind in ("StartTag", "EmptyTag"):
             out.append(_start_tag(token))
+            written.links += name == "a"
         elif kind == "EndTag":
-            out.append(f"</{token['name']}>")
+            out.append(f"</{name}>")
+        if name in _SEPARATORS:
+            text.append(" ")
         length += len(out[-1])
         if length > limit:
-            return None
-    if text:
-        out.append(escape_text("".join(text)))
+            return written
+    if pending:
+        out.append(escape_text("".join(text[-pending:])))
     html = "".join(out)
-    return html if len(html) <= limit else None
+    written.html = html if len(html) <= limit else None
+    return written
 
 
 @dataclass(frozen=True)
@@ -370,7 +371,7 @@ _INSPECTED: dict[str, tuple[str, int]] = {}
 _INSPECTED_MAX = 64
 
 
-def _render(tree: Any, text: str, *, plain: bool) -> tuple[str | None, _Inspect]:
+def _render(tree: Any, text: str, *, plain: bool) -> _Written:
     """The HTML for a parsed body, None past the bound; plain keeps only the text and its
     paragraphs, which never pass it."""
     stream: Iterable[Token] = _References(_Prune(_WALKER(tree)))
@@ -391,9 +392,8 @@ def _render(tree: Any, text: str, *, plain: bool) -> tuple[str | None, _Inspect]
             url_re=_URL_RE,
         )
     budget = _REOPEN_BUDGET + len(text) // _REOPEN_SHARE
-    inspect = _Inspect(_Paragraphs(stream, budget))
     limit = float("inf") if plain else MAX_GROWTH * len(text) + MAX_GROWTH_SLACK
-    return _serialize(inspect, limit), inspect
+    return _serialize(_Paragraphs(stream, budget), limit)
 
 
 def sanitize_body(text: str) -> SanitizedBody:
@@ -401,10 +401,11 @@ def sanitize_body(text: str) -> SanitizedBody:
     source = prepare_for_parsing(text)
     with _LOCK:
         tree = _PARSER.parseFragment(source)
-    html, inspect = _render(tree, text, plain=False)
-    if html is None:
-        html, inspect = _render(tree, text, plain=True)
-    found = (_collapse("".join(inspect.parts)), inspect.links)
+    written = _render(tree, text, plain=False)
+    if written.html is None:
+        written = _render(tree, text, plain=True)
+    html = written.html or ""  # plain paragraphs have no limit
+    found = (_collapse("".join(written.parts)), written.links)
     with _LOCK:
         if len(_INSPECTED) >= _INSPECTED_MAX:
             del _INSPECTED[next(iter(_INSPECTED))]
