@@ -429,7 +429,11 @@ def _inspect(html: str) -> tuple[str, int]:
     if known is not None:
         return known
     text = _ANY_TAG.sub("", _SEPARATOR_TAG.sub(" ", html))
-    return _collapse(unescape(text)), len(_LINK_START.findall(html))
+    # The commonest references in bulk first ("&amp;lt;" holds no "&lt;"), the rest one by one.
+    text = text.replace("&lt;", "<").replace("&gt;", ">")
+    if "&" in text:
+        text = unescape(text)
+    return _collapse(text), len(_LINK_START.findall(html))
 
 
 def visible_text(html: str) -> str:
