@@ -61,7 +61,6 @@ REMOVED_CHARACTERS = re.compile(
 _REFERENCE = re.compile(r"&(?:#([xX][0-9A-Fa-f]+|[0-9]+);?|([A-Za-z][A-Za-z0-9]{0,31};?))")
 _ALPHANUMERIC = re.compile(r"[A-Za-z0-9=]")  # after a legacy reference in an attribute
 _MAX_CODE_POINT_DIGITS = 7  # 0x10FFFF is 1114111; anything longer is out of range anyway
-_ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
 _AMBIGUOUS_AMPERSAND = re.compile(r"&(?=[A-Za-z0-9#])")
@@ -171,14 +170,14 @@ def decode_attribute(raw: str) -> str:
     )
 
 
-def is_safe_url(url: str) -> bool:
-    """Whether a decoded href or cite is relative or uses http, https or mailto.
+def is_safe_url(url: str, schemes: frozenset[str]) -> bool:
+    """Whether a decoded href or cite is relative or uses one of these (lowercase) schemes.
 
     Browsers ignore tab and newline anywhere and controls and spaces in front; this removes
     every control and space, which can only turn more values into a scheme and so drop more.
     """
     scheme = _SCHEME.match(_IGNORED_IN_URLS.sub("", url))
-    return scheme is None or scheme.group(1).lower() in _ALLOWED_SCHEMES
+    return scheme is None or scheme.group(1).lower() in schemes
 
 
 def escape_text(text: str) -> str:

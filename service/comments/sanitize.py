@@ -44,7 +44,7 @@ ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "del": frozenset({"datetime"}),
     "q": frozenset({"cite"}),
 }
-ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})  # markup.is_safe_url applies it
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})  # for href and cite, see _SafeUrls
 _URL_ATTRIBUTES = frozenset({(None, "href"), (None, "cite")})
 
 # Elements whose content is code, markup or form state rather than prose: dropped whole.
@@ -147,7 +147,7 @@ class _SafeUrls(shim.Filter):
         for token in super().__iter__():
             if token["type"] == "StartTag" and token["data"]:
                 for key in _URL_ATTRIBUTES & token["data"].keys():
-                    if not is_safe_url(token["data"][key]):
+                    if not is_safe_url(token["data"][key], ALLOWED_PROTOCOLS):
                         del token["data"][key]
             yield token
 
