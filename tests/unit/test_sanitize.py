@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.comments.markup import MAX_TAGS
+from service.comments.paragraphs import MAX_INLINE_DEPTH
 from service.comments.sanitize import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_PROTOCOLS,
     ALLOWED_TAGS,
-    MAX_INLINE_DEPTH,
     count_links,
     sanitize_body,
     sanitize_html,
