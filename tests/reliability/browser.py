@@ -156,7 +156,10 @@ class Detector:
         elif self._is_page(url) and route.request.resource_type == "document":
             # The real page, minus its Content-Security-Policy: the sanitizer alone must
             # keep script out, so nothing may hide an execution from the detector.
-            response = route.fetch()
+            try:
+                response = route.fetch()
+            except Error:  # the tab closed while the page was loading
+                return
             headers = {
                 name: value
                 for name, value in response.headers.items()

@@ -39,6 +39,7 @@ ALLOWED = {
     for tag in ALLOWED_TAGS
 }
 BATCH = 250  # comments per page: a long thread, and few page loads
+ATTRIBUTED_PAGES = 3  # pages whose hits are traced to payloads; the rest are only listed
 ISSUE_EXAMPLES = [
     '<a href="javascript:123">länk</a>',
     '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;123">länk</a>',
@@ -93,11 +94,15 @@ def _show(payload: Payload) -> str:
     return repr(payload.body[:160])
 
 
-def _findings(detector: Detector, batch: list[Stored], rendering: Rendering) -> list[str]:
+def _findings(
+    detector: Detector, batch: list[Stored], rendering: Rendering, *, attribute: bool
+) -> list[str]:
     """Per-comment problems and text mismatches; page-wide hits are tied to payloads by
-    rendering each comment of the batch in its own frame."""
+    rendering each comment of the batch in its own frame (slow, so only when asked)."""
     found = []
-    for item, problems, text in zip(batch, rendering.problems, rendering.texts, strict=True):
+    if len(rendering.problems) != len(batch):  # the page broke before it could be inspected
+        rendering.hits.append(f"broken: {len(rendering.problems)} of {len(batch)} inspected")
+    for item, problems, text in zip(batch, rendering.problems, rendering.texts, strict=False):
         if problems:
             found.append(f"{item.payload.family} {_show(item.payload)}: {sorted(set(problems))}")
         if item.payload.reader_sees is not None and text != item.payload.reader_sees:
@@ -105,13 +110,14 @@ def _findings(detector: Detector, batch: list[Stored], rendering: Rendering) -> 
                 f"{item.payload.family} {_show(item.payload)}: reader sees {text!r}, "
                 f"typed {item.payload.reader_sees!r}"
             )
-    if rendering.hits:
+    if rendering.hits and attribute:
         by_frame = detector.isolated([item.html or "" for item in batch])
         found += [
             f"{batch[number].payload.family} {_show(batch[number].payload)}: {hits}"
             for number, hits in sorted(by_frame.items())
             if number >= 0
         ]
+    if rendering.hits:
         found.append(f"page-wide: {sorted(set(rendering.hits))[:20]}")
     return found
 
@@ -139,10 +145,13 @@ def test_nothing_visible_is_refused_and_output_stays_within_four_times_the_input
         for item in stored
         if item.html is not None and len(item.html) > 4 * len(clean_text(item.payload.body)) + 1024
     ]
-    refused = [_show(i.payload) for i in stored if i.html is None and i.payload.reader_sees]
+    refused = [
+        f"refused as empty: {_show(item.payload)}"
+        for item in stored
+        if item.html is None and item.payload.reader_sees
+    ]
 
-    assert too_big == []
-    assert refused == []
+    assert not too_big + refused, "\n".join(too_big + refused)
 
 
 @pytest.mark.parametrize("via_inner_html", [False, True], ids=["server-rendered", "innerHTML"])
@@ -150,13 +159,14 @@ def test_stored_bodies_never_run_load_or_navigate_in_chromium(
     detector: Detector, stored: list[Stored], via_inner_html: bool
 ) -> None:
     shown = [item for item in stored if item.html is not None]
-    findings = []
+    findings: list[str] = []
     for batch in _batches(shown):
         rendering = detector.render([item.html for item in batch], via_inner_html=via_inner_html)
-        findings += _findings(detector, batch, rendering)
+        attribute = sum(line.startswith("page-wide") for line in findings) < ATTRIBUTED_PAGES
+        findings += _findings(detector, batch, rendering, attribute=attribute)
 
     assert len(shown) >= 1000
-    assert findings == []
+    assert not findings, "\n".join(findings)
 
 
 def _sample(every: list[Payload]) -> list[Payload]:
@@ -167,6 +177,11 @@ def _sample(every: list[Payload]) -> list[Payload]:
     return first + rest[::step]
 
 
+def _numbered(number: int, payload: Payload) -> str:
+    """A visible first paragraph, so that no sample is refused as empty or as a duplicate."""
+    return f"Kommentar {number}:\n\n{payload.body}"
+
+
 def test_a_sample_through_a_real_server_is_harmless_on_the_demo_page_and_in_the_api(
     detector: Detector, browser: Browser, tmp_path: Path
 ) -> None:
@@ -175,22 +190,22 @@ def test_a_sample_through_a_real_server_is_harmless_on_the_demo_page_and_in_the_
         f"sqlite:///{tmp_path / 'k.db'}", workers=1, extra_env={"KOMMENTERA_MAX_LINKS": "0"}
     ) as server:
         token = server.cli("tokens", "create", "fientlig").strip().splitlines()[-1]
-        accepted: dict[int, Payload] = {}
+        accepted: dict[int, str] = {}  # id: body as submitted
         with requests.Session() as http:
-            for payload in sample:
+            for number, payload in enumerate(sample):
                 answer = http.post(
                     f"{server.base_url}/api/v1/comments",
                     json={
                         "post_id": DEMO_POST_ID,
                         "name": "Mallory",
                         "email": "mallory@exempel.se",
-                        "body": payload.body,
+                        "body": _numbered(number, payload),
                     },
                     timeout=30,
                 )
-                assert answer.status_code in (202, 422), answer.text
+                assert answer.status_code == 202, answer.text
                 if answer.status_code == 202:
-                    accepted[answer.json()["id"]] = payload
+                    accepted[answer.json()["id"]] = _numbered(number, payload)
             approved = http.post(
                 f"{server.base_url}/api/v1/moderation/comments/bulk",
                 json={"ids": list(accepted), "status": "approved"},
@@ -210,13 +225,9 @@ def test_a_sample_through_a_real_server_is_harmless_on_the_demo_page_and_in_the_
             page.close()
     bodies = {comment["id"]: comment["body"] for comment in public}
     embedded = detector.render(list(bodies.values()), via_inner_html=True)
-    differs = [
-        _show(payload)
-        for number, payload in accepted.items()
-        if bodies.get(number) != validate_body(payload.body)[1]
-    ]
+    differs = [typed for id_, typed in accepted.items() if bodies[id_] != validate_body(typed)[1]]
 
-    assert len(accepted) >= 150
+    assert len(accepted) == len(sample) >= 190
     assert differs == []  # the in-process path above is what the server stores
     assert len(demo.problems) == len(accepted)
     assert demo.hits == []
