@@ -1,13 +1,13 @@
 """A headless-Chromium detector for hostile HTML: alert/confirm/prompt/print replaced by a
 recorder in every frame, native dialogs, popups, network requests and navigations recorded,
-event handlers provoked and every link that is not http(s)/mailto clicked. No CSP is set, so
-whatever the markup can run, runs and is seen. All traffic is routed in-process; nothing
-leaves the machine.
+event handlers provoked and every link that is not http(s)/mailto clicked. Any
+Content-Security-Policy is bypassed, so whatever the markup can run, runs and is seen. All
+traffic but a real server's page is answered in-process; nothing leaves the machine.
 
 Fragments are rendered many to a page, the way readers meet them: concatenated in one
 document (a server-rendered thread) or inserted with innerHTML (a JavaScript embed). To say
 which fragment did what, `isolated` renders each in its own srcdoc iframe and attributes
-every finding to its frame."""
+every finding to its frame (about 50 ms a frame, so for samples only)."""
 
 from __future__ import annotations
 
@@ -56,8 +56,10 @@ PROVOKE = """
 }
 """
 REPLACED = """
-() => window.__shown.filter(([frame, doc]) => frame && frame.contentDocument !== doc)
-  .map(([, , owner]) => owner)
+() => window.__shown === undefined
+  ? [""]
+  : window.__shown.filter(([frame, doc]) => frame && frame.contentDocument !== doc)
+    .map(([, , owner]) => owner)
 """
 # Structure as the browser built it: only allowlisted elements and attributes, href/cite
 # resolved to http:, https: or mailto:, no control character in the visible text, and the
@@ -199,16 +201,17 @@ class Detector:
             self.page.goto(url, wait_until="load", timeout=15_000)
             if insert:
                 self.page.evaluate(INSERT, list(insert))
-            self.page.evaluate(PROVOKE, selector)
-            self.page.wait_for_timeout(100)  # clicked script URLs and late events run
-            for owner in self.page.evaluate(REPLACED):
-                self.hits.append((owner, "replaced:a document was replaced by script"))
+            # Inspected before provoking: a navigation then cannot hide what was shown.
             inspected = self.page.evaluate(
                 INSPECT, {"allowed": self.allowed, "selector": selector, "alone": alone}
             )
             rendering.problems = [each["problems"] for each in inspected["comments"]]
             rendering.texts = [each["text"] for each in inspected["comments"]]
             self.hits += [("", escaped) for escaped in inspected["escaped"]]
+            self.page.evaluate(PROVOKE, selector)
+            self.page.wait_for_timeout(100)  # clicked script URLs and late events run
+            for owner in self.page.evaluate(REPLACED):
+                self.hits.append((owner, "replaced:a document was replaced by script"))
         except Error as error:  # the document navigated itself away or crashed: a finding
             self.hits.append(("", f"error:{str(error).splitlines()[0][:80]}"))
         finally:

@@ -39,7 +39,7 @@ ALLOWED = {
     for tag in ALLOWED_TAGS
 }
 BATCH = 1000  # comments per page: each page load costs about a second
-BISECT_RENDERS = 60  # per test: bounds the time spent naming payloads behind page-wide hits
+BISECT_RENDERS = 30  # per test: bounds the time spent naming payloads behind page-wide hits
 ISSUE_EXAMPLES = [
     '<a href="javascript:123">länk</a>',
     '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;123">länk</a>',
