@@ -28,8 +28,27 @@ _ELEMENT_NAMES = """
     spacer strike tt xmp svg math"""
 HTML_ELEMENTS = frozenset(_ELEMENT_NAMES.split())
 # A `<` opens markup only before a known element name ended by whitespace, "/" or ">" (start
-# or end tag), or before "!--" (a comment); any other `<` is written as &lt; before parsing.
-_TAG_START = re.compile(r"<(?!!--)(?:/?([A-Za-z][A-Za-z0-9]*)(?=[\t\n\f\r />]))?")
+# or end tag), or before "!--" (a comment); any other `<` is text.
+_TAG_START = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(?=[\t\n\f\r />])")
+_NO_TAG_START = re.compile(r"<(?!/?[A-Za-z][A-Za-z0-9]*[\t\n\f\r />]|!--)")
+_VOID_ELEMENTS = frozenset(
+    {"area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "image", "img"}
+    | {"input", "keygen", "link", "meta", "param", "source", "track", "wbr"}
+)
+# html5lib, a pure-Python parser, slows down with every tag and quadratically with nesting
+# depth (its scope and formatting-element scans walk the open elements). These caps bound
+# both before it parses; `<` past them is shown as typed.
+MAX_TAGS = 1000  # start and end tags read as markup
+MAX_OPEN = 32  # elements open at once, counted per name
+MAX_TAG_CHARS = 2048  # from `<` to `>`; longer tags are text (html5lib is slow on them)
+MAX_ATTRIBUTES = 16  # per tag; html5lib checks each new attribute against all before it
+# Private-use characters stand in for every `&` and for each `<` that is text while html5lib
+# parses, so it neither reads references nor sees stray `<` (both cost it a step per
+# character). Typed ones are written as _ESCAPE and a digit first, so nothing is confused.
+AMPERSAND, STRAY_LESS_THAN, _ESCAPE = "\ue000", "\ue001", "\ue002"
+_RESERVED = re.compile("[\ue000-\ue002]")
+_TAG_REST = re.compile(r"""(?:[^"'>]++|"[^"]*+"|'[^']*+')*+>?""")
+_ATTRIBUTE_START = re.compile(r"""[\t\n\f\r /]+|"[^"]*+"|'[^']*+'""")
 
 # Characters no comment needs, removed wherever they appear, typed or written as references:
 # controls except tab and newline, lone surrogates, and Unicode noncharacters.
@@ -48,16 +67,47 @@ _IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
 _AMBIGUOUS_AMPERSAND = re.compile(r"&(?=[A-Za-z0-9#])")
 
 
-def escape_stray_angle_brackets(text: str) -> str:
-    """Write every `<` that does not open a real element or a comment as &lt;."""
+def prepare_for_parsing(text: str) -> str:
+    """The body with REMOVED_CHARACTERS gone, every `&` as AMPERSAND and every `<` that does
+    not open a real element or comment (or would pass MAX_TAGS, MAX_OPEN, MAX_TAG_CHARS or
+    MAX_ATTRIBUTES) as STRAY_LESS_THAN. restore() turns them back after parsing."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as html5lib would, before removal
+    text = REMOVED_CHARACTERS.sub("", text)
+    if _RESERVED.search(text):
+        text = _RESERVED.sub(lambda typed: _ESCAPE + str(ord(typed.group()) - 0xE000), text)
+    text = _NO_TAG_START.sub(STRAY_LESS_THAN, text.replace("&", AMPERSAND))
+    tags, depth, open_by_name = 0, 0, dict.fromkeys(HTML_ELEMENTS, 0)
 
-    def escape(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name is not None and name.lower() in HTML_ELEMENTS:
-            return match.group(0)
-        return "&lt;" + match.group(0)[1:]
+    def read(match: re.Match[str]) -> str:
+        nonlocal tags, depth
+        end, name = match.group(1), match.group(2).lower()
+        if name not in HTML_ELEMENTS or tags >= MAX_TAGS:
+            return STRAY_LESS_THAN + match.group(0)[1:]
+        tags += 1  # counted before the checks: each check scans at most MAX_TAG_CHARS
+        rest = _TAG_REST.match(text, match.end(), match.start() + MAX_TAG_CHARS).group()
+        if not rest.endswith(">") or len(_ATTRIBUTE_START.findall(rest)) > MAX_ATTRIBUTES:
+            return STRAY_LESS_THAN + match.group(0)[1:]
+        if end:
+            if open_by_name[name]:
+                open_by_name[name] -= 1
+                depth -= 1
+        elif name not in _VOID_ELEMENTS:
+            if depth >= MAX_OPEN:
+                return STRAY_LESS_THAN + match.group(0)[1:]
+            open_by_name[name] += 1
+            depth += 1
+        return match.group(0)
 
-    return _TAG_START.sub(escape, text)
+    return _TAG_START.sub(read, text)
+
+
+def restore(parsed: str) -> str:
+    """Undo prepare_for_parsing's stand-ins in text or an attribute value from the parser."""
+    parsed = parsed.replace(AMPERSAND, "&").replace(STRAY_LESS_THAN, "<")
+    if _ESCAPE in parsed:
+        for digit in "012":
+            parsed = parsed.replace(_ESCAPE + digit, chr(0xE000 + int(digit)))
+    return parsed
 
 
 def _numeric(digits: str) -> str:

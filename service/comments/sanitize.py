@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 
 from bleach import html5lib_shim as shim
@@ -19,13 +20,13 @@ from bleach.linkifier import LinkifyFilter
 from bleach.sanitizer import BleachSanitizerFilter
 
 from service.comments.markup import (
-    REMOVED_CHARACTERS,
     decode_attribute,
-    escape_stray_angle_brackets,
     escape_text,
     is_safe_url,
+    prepare_for_parsing,
     quote_attribute,
     read_references,
+    restore,
 )
 
 # p and br are only ever produced by the paragraph step; typed ones are stripped like <div>.
@@ -66,6 +67,9 @@ _SEPARATORS = frozenset({"p", "br", "blockquote"})  # separate words even withou
 _BLANK = " \t\r\f"  # not U+00A0: a typed non-breaking space is deliberate content
 _MARKUP_CHARACTERS = frozenset("&<>")  # references to these become text: same HTML either way
 REL = "nofollow ugc"
+_ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_SEPARATOR_TAG = re.compile(r"</?(?:p|br|blockquote)(?=[\t\n\f\r />])[^>]*>", re.IGNORECASE)
+_LINK_START = re.compile(r"<a(?=[\t\n\f\r />])", re.IGNORECASE)
 
 # Bare URLs in text need an explicit http(s) scheme or a leading "www." so that plain words
 # like "example.com" stay text. Same shape as bleach's build_url_re, but any alphabetic TLD.
@@ -94,7 +98,6 @@ _PARSER = shim.BleachHTMLParser(
     consume_entities=False,
     namespaceHTMLElements=False,
 )
-_TEXT_PARSER = shim.HTMLParser(namespaceHTMLElements=False)  # decodes entities, for inspection
 _WALKER = shim.getTreeWalker("etree")
 
 
@@ -112,21 +115,20 @@ class _References(shim.Filter):
         for token in super().__iter__():
             kind = token["type"]
             if kind == "Characters":
-                yield from self._text(token["data"])
+                yield from self._text(restore(token["data"]))
             elif kind in ("StartTag", "EmptyTag") and token["data"]:
-                token["data"] = {key: decode_attribute(v) for key, v in token["data"].items()}
+                data = token["data"].items()
+                token["data"] = {key: decode_attribute(restore(value)) for key, value in data}
                 yield token
             else:
                 yield token
 
     def _text(self, data: str) -> Iterator[Token]:
         if "&" not in data:
-            yield {"type": "Characters", "data": REMOVED_CHARACTERS.sub("", data)}
+            yield {"type": "Characters", "data": data}
             return
         for text, name in read_references(data):
-            if name is None:
-                yield {"type": "Characters", "data": REMOVED_CHARACTERS.sub("", text)}
-            elif text in _MARKUP_CHARACTERS:
+            if name is None or text in _MARKUP_CHARACTERS:
                 yield {"type": "Characters", "data": text}
             else:
                 yield {"type": "Entity", "name": name, "value": text}
@@ -387,7 +389,7 @@ def _render(tree: Any, text: str, *, plain: bool) -> tuple[str, _Inspect]:
 
 def sanitize_body(text: str) -> SanitizedBody:
     """Sanitize like sanitize_html, and inspect the result in the same pass."""
-    source = escape_stray_angle_brackets(text)
+    source = prepare_for_parsing(text)
     with _LOCK:
         tree = _PARSER.parseFragment(source)
     html, inspect = _render(tree, text, plain=False)
@@ -411,22 +413,13 @@ def _collapse(text: str) -> str:
 
 
 def _inspect(html: str) -> tuple[str, int]:
-    """Visible text and link count of sanitized HTML, from one parse."""
+    """Visible text and link count of sanitized HTML. Its attribute values never hold a raw
+    `<` or `>`, so tags are exactly the `<...>` runs and regular expressions read it whole."""
     known = _INSPECTED.get(html)
     if known is not None:
         return known
-    with _LOCK:
-        tree = _TEXT_PARSER.parseFragment(html)
-    parts, links = [], 0
-    for token in _Prune(_WALKER(tree)):
-        kind, name = token["type"], token.get("name")
-        if kind in ("Characters", "SpaceCharacters"):
-            parts.append(token["data"])
-        elif name in _SEPARATORS:
-            parts.append(" ")  # these separate words visually even without whitespace
-        if kind == "StartTag" and name == "a":
-            links += 1
-    return _collapse("".join(parts)), links
+    text = _ANY_TAG.sub("", _SEPARATOR_TAG.sub(" ", html))
+    return _collapse(unescape(text)), len(_LINK_START.findall(html))
 
 
 def visible_text(html: str) -> str:
