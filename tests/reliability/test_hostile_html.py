@@ -140,6 +140,7 @@ def test_the_suite_has_a_thousand_payloads_and_every_markup_item_of_issue_10() -
     assert set(CORPORA) <= families
     assert {"item1-script-url", "item2-double-escaping", "item3-control-reference"} <= families
     assert {"item4-text-like-tag", "item5-cost", "mutation", "nested-inline"} <= families
+    assert "parser-edges" in families
     assert [example for example in ISSUE_EXAMPLES if example not in bodies] == []
     assert all(len(corpus(name)) >= 100 for name in CORPORA)
 

@@ -293,6 +293,62 @@ def nested_inline() -> Iterator[Payload]:
             yield Payload("nested-inline", "<a href=https://e.se/><code>" * depth + leaf)
 
 
+def parser_edges() -> Iterator[Payload]:
+    """Where a sanitizer's own reading of the text can part from the HTML parser's: typed
+    private-use characters (a natural choice for internal stand-ins), quotes and slashes
+    inside tags, unterminated tags, and the edges of any caps on tags, nesting, tag length
+    and attribute count."""
+    hostile = '<img src=x onerror=alert(1)><a href="javascript:alert(1)">x</a>'
+    for text in (
+        "a\ue000b\ue001c\ue002d",
+        "\ue001img src=x onerror=alert(1)>",
+        "\ue0020\ue0021\ue0022 och \ue000lt;",
+        "\uf8ff\U000f0000 privat",
+    ):
+        yield Payload("parser-edges", text, _collapse(text))
+    yield Payload("parser-edges", "&#xE000;lt;script&#xE000;gt;", "\ue000lt;script\ue000gt;")
+    yield Payload("parser-edges", "&#57345;img src=x onerror=alert(1)>")
+    for tags in (999, 1000, 1001):
+        yield Payload("parser-edges", "<b></b>" * (tags // 2) + "<i>" * (tags % 2) + hostile)
+    for depth in (31, 32, 33, 100):
+        yield Payload("parser-edges", "<b>" * depth + hostile + "</b>" * depth)
+        yield Payload("parser-edges", "<blockquote>" * depth + hostile)
+    for length in (2000, 2047, 2048, 2100):
+        filler = "x" * length
+        yield Payload("parser-edges", f'<a title="{filler}" href="javascript:alert(1)">y</a>')
+        yield Payload("parser-edges", f"<a href=javascript:alert(1) title={filler}>y</a>")
+        yield Payload("parser-edges", f'<b title="{filler}"><img src=x onerror=alert(1)>')
+    for count in (15, 16, 17, 40):
+        yield Payload("parser-edges", "<a " + "t=1 " * count + "href=javascript:alert(1)>x</a>")
+    for edge in (
+        '<a title=\'"\' href="javascript:alert(1)">x</a>',
+        "<a title=\"'\" href='javascript:alert(1)'>x</a>",
+        '<b x"="><img src=x onerror=alert(1)>',
+        '<a x=a"b href=javascript:alert(1)>x</a>',
+        '<a ="x" href=javascript:alert(1)>x</a>',
+        "<a/href=javascript:alert(1)>x</a>",
+        "<a\fhref=javascript:alert(1)>x</a>",
+        '<a href="javascript:alert(1)"',
+        "<a href=javascript:alert(1)",
+        '<a title="x>y" href="javascript:alert(1)">z</a>',
+        "<a title=x>y href=javascript:alert(1)>z</a>",
+        "</ b><img src=x onerror=alert(1)>",
+        "<b/><img src=x onerror=alert(1)>",
+        "<!--><a href=javascript:alert(1)>x</a>",
+        "<!---><a href=javascript:alert(1)>x</a>",
+        "<!-- --!><a href=javascript:alert(1)>x</a>",
+        "<!DOCTYPE html><a href=javascript:alert(1)>x</a>",
+        "<?php ?><a href=javascript:alert(1)>x</a>",
+        "<a href=&#x6A;avascript&colon;alert&lpar;1&rpar;>x</a>",
+        "<a href=&#x26;#x6A;avascript:alert(1)>x</a>",
+        "<a href=javascript&NewLine;:alert(1)>x</a>",
+        '<q cite="&Tab;javascript:alert(1)">x</q>',
+        "&lt;a href=javascript:alert(1)&gt;x&lt;/a&gt;",
+        "&amp;lt;img src=x onerror=alert(1)&amp;gt;",
+    ):
+        yield Payload("parser-edges", edge)
+
+
 def _collapse(text: str) -> str:
     return " ".join(text.split())
 
@@ -314,6 +370,7 @@ def payloads() -> list[Payload]:
         *text_like_tags(),
         *cost_shapes(),
         *nested_inline(),
+        *parser_edges(),
         *(Payload(name, body) for name in CORPORA for body in corpus(name)),
     ]
     unique: dict[str, Payload] = {}
