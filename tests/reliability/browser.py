@@ -209,7 +209,7 @@ class Detector:
             rendering.texts = [each["text"] for each in inspected["comments"]]
             self.hits += [("", escaped) for escaped in inspected["escaped"]]
             self.page.evaluate(PROVOKE, selector)
-            self.page.wait_for_timeout(100)  # clicked script URLs and late events run
+            self._settle()
             for owner in self.page.evaluate(REPLACED):
                 self.hits.append((owner, "replaced:a document was replaced by script"))
         except Error as error:  # the document navigated itself away or crashed: a finding
@@ -218,6 +218,16 @@ class Detector:
             self.page.close()
         rendering.hits = [what for _, what in self.hits]
         return rendering
+
+    def _settle(self) -> None:
+        """Wait for clicked script URLs and late events: until a 100 ms round adds no
+        finding (at least two rounds, at most a second), so a busy machine misses none."""
+        seen = -1
+        for _ in range(10):
+            self.page.wait_for_timeout(100)
+            if len(self.hits) == seen:
+                return
+            seen = len(self.hits)
 
     def render(self, fragments: Sequence[str], *, via_inner_html: bool = False) -> Rendering:
         """Serve the fragments in one page (as a server-rendered page would), or insert each
