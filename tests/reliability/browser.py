@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from playwright.sync_api import Browser, Error, Frame, Page, Request, Route
+from playwright.sync_api import Browser, Dialog, Error, Frame, Page, Request, Route
 
 PAGE_URL = "http://127.0.0.1:9/kommentarer.html"
 _ISOLATING = re.compile(r"f\d+")
@@ -129,15 +129,9 @@ class Rendering:
 class Detector:
     """Renders HTML fragments into a page and returns everything suspicious that happened."""
 
-    def __init__(
-        self,
-        browser: Browser,
-        allowed: Mapping[str, Sequence[str]],
-        allowed_origin: str | None = None,
-    ) -> None:
+    def __init__(self, browser: Browser, allowed: Mapping[str, Sequence[str]]) -> None:
         self.allowed = {tag: list(names) for tag, names in allowed.items()}  # tag: attributes
-        self.allowed_origin = allowed_origin  # a real server whose pages are shown
-        self.shown = ""
+        self.shown = ""  # the URL of the page shown; every other request is a finding
         # Without any Content-Security-Policy of a real page: the sanitizer alone must keep
         # script out, so nothing may hide an execution from the detector.
         self.context = browser.new_context(bypass_csp=True)
@@ -150,15 +144,12 @@ class Detector:
     def _called(self, source: Mapping[str, Frame], what: str) -> None:
         self.hits.append((_owner(source["frame"]), what))
 
-    def _is_page(self, url: str) -> bool:
-        return url == PAGE_URL or bool(self.allowed_origin and url.startswith(self.allowed_origin))
-
     def _route(self, route: Route) -> None:
         url = route.request.url
         if url == PAGE_URL:
             route.fulfill(status=200, content_type="text/html; charset=utf-8", body=self.html)
-        elif self._is_page(url) and route.request.resource_type == "document":
-            route.continue_()
+        elif url == self.shown and route.request.resource_type == "document":
+            route.continue_()  # a real server's page (visit)
         else:
             route.abort()
 
@@ -166,7 +157,7 @@ class Detector:
         self.hits.append(("", f"popup:{page.url[:60]}"))
         page.close()
 
-    def _dialog(self, dialog) -> None:
+    def _dialog(self, dialog: Dialog) -> None:
         self.hits.append(("", f"dialog:{dialog.type}"))
         dialog.dismiss()
 
@@ -182,7 +173,7 @@ class Detector:
         self.hits.append((owner, f"request:{request.url[:60]}"))
 
     def _navigated(self, frame: Frame) -> None:
-        if not (self._is_page(frame.url) or frame.url in ("about:blank", "about:srcdoc")):
+        if frame.url not in (self.shown, "about:blank", "about:srcdoc"):
             self.hits.append((_owner(frame), f"navigation:{frame.url[:60]}"))
 
     def _show(
@@ -252,8 +243,8 @@ class Detector:
         return found
 
     def visit(self, url: str, selector: str) -> Rendering:
-        """A real page of the allowed origin as a reader's browser shows it; `selector`
-        finds the comment bodies in it."""
+        """A real server's page as a reader's browser shows it (nothing else it asks for is
+        loaded); `selector` finds the comment bodies in it."""
         return self._show(url, selector)
 
     def close(self) -> None:
