@@ -63,8 +63,8 @@ REPLACED = """
 """
 # Structure as the browser built it: only allowlisted elements and attributes, href/cite
 # resolved to http:, https: or mailto:, no control character in the visible text, and the
-# text a reader sees (innerText, so <br> and paragraphs separate words), whitespace
-# collapsed. With `alone`, the page holds nothing but the containers, so anything that
+# text a reader sees (innerText, so <br> and paragraphs separate words; a textarea's value),
+# whitespace collapsed. With `alone`, the page holds nothing but the containers, so anything that
 # ended up outside them escaped its comment.
 INSPECT = """
 ({allowed, selector, alone}) => {
@@ -96,7 +96,8 @@ INSPECT = """
     }
     const match = container.textContent.match(control);
     if (match) problems.push(`control:U+${match[0].charCodeAt(0).toString(16).padStart(4, "0")}`);
-    return {problems, text: container.innerText.split(/\\s+/).filter(Boolean).join(" ")};
+    const text = container.localName === "textarea" ? container.value : container.innerText;
+    return {problems, text: text.split(/\\s+/).filter(Boolean).join(" ")};
   });
   return {comments, escaped: escaped.map((el) => `escaped:${el.localName}`)};
 }
@@ -227,6 +228,11 @@ class Detector:
         self.html = page_html("" if via_inner_html else comments)
         inserted = fragments if via_inner_html else ()
         return self._show(PAGE_URL, "article.comment", insert=inserted, alone=True)
+
+    def show_page(self, page: str, selector: str) -> Rendering:
+        """A whole HTML document (or several, concatenated), served as is."""
+        self.html = page
+        return self._show(PAGE_URL, selector)
 
     def isolated(self, fragments: Sequence[str]) -> dict[int, list[str]]:
         """Each fragment in its own srcdoc iframe; the hits of each, by position (-1: the

@@ -9,12 +9,14 @@ check here can fail."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+from flask.testing import FlaskClient
 from playwright.sync_api import Browser
 
 from service.comments.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, REL
@@ -32,6 +34,7 @@ ALLOWED = {
     tag: [*ALLOWED_ATTRIBUTES.get(tag, ()), *(["rel"] if tag == "a" else [])]
     for tag in ALLOWED_TAGS
 }
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # a browser shows them differently
 BATCH = 1000  # comments per page: each page load costs about a second
 BISECT_RENDERS = 30  # per test: bounds the time spent naming payloads behind page-wide hits
 ISSUE_EXAMPLES = [
@@ -239,6 +242,40 @@ def test_a_sample_through_a_real_server_is_harmless_on_the_demo_page_and_in_the_
     assert embedded.hits == []
     assert [problems for problems in embedded.problems if problems] == []
     assert all(REL in body for body in bodies.values() if "<a " in body)
+
+
+def test_the_form_error_page_shows_everything_typed_as_inert_text(
+    client: FlaskClient, detector: Detector
+) -> None:
+    """The classic form's error page writes back every field a stranger typed, unsanitized:
+    it must stay text. The pages are shown one after another in one document, each comment
+    field checked for exactly the text typed."""
+    sample = [
+        payload.body
+        for payload in _sample(payloads())
+        if not CONTROLS.search(payload.body) and not payload.body.startswith("\n")
+    ]
+    pages = []
+    for body in sample:
+        answer = client.post(
+            "/wp-comments-post.php",
+            data={
+                "author": body[:200],
+                "email": f"inte-en-adress{body[:40]}",
+                "url": f"javascript:alert(1)//{body[:100]}",
+                "comment": body,
+                "comment_post_ID": f"/inlagg/{body[:100]}",
+                "comment_parent": body[:20],
+                "redirect_to": f"javascript:alert(1)//{body[:100]}",
+            },
+        )
+        assert answer.status_code == 422
+        pages.append(answer.get_data(as_text=True))
+    shown = detector.show_page("".join(pages), "textarea")
+
+    assert len(sample) >= 150
+    assert shown.hits == []
+    assert shown.texts == [" ".join(body.split()) for body in sample]
 
 
 # The self-test: the same detector on the raw payloads, so each check above can fail.
