@@ -5,9 +5,12 @@ FROM python:3.11-slim AS builder
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/kommentera
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY service ./service
-RUN /opt/kommentera/bin/pip install --no-compile . \
+# Pinned versions (constraints.txt), so two builds install the same; then pip and
+# setuptools leave the venv: nothing installs at run time.
+RUN /opt/kommentera/bin/pip install --no-compile -c constraints.txt . \
+    && /opt/kommentera/bin/pip uninstall --yes pip setuptools \
     && /opt/kommentera/bin/python -m compileall -q /opt/kommentera/lib
 
 FROM python:3.11-slim

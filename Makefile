@@ -3,15 +3,25 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PYPROJECT_SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# One stamp per set of extras: `make run` installs only what serving needs, `make test`
+# adds the test tools (playwright, schemathesis, …) on top.
+STAMP := $(VENV)/.installed-serve-$(PYPROJECT_SUM)
+TEST_STAMP := $(VENV)/.installed-test-$(PYPROJECT_SUM)
 
-.PHONY: run test lint bench bench-tools bench-profile clean browser translations
+.PHONY: run test lint bench bench-tools bench-profile clean test-tools translations constraints \
+	container-test
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	rm -f $(VENV)/.installed-serve-*
+	touch $@
+
+$(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	rm -f $(VENV)/.installed-*
+	rm -f $(VENV)/.installed-test-*
 	touch $@
 
 run: $(STAMP)
@@ -21,9 +31,11 @@ run: $(STAMP)
 # Debian packages the suite and the bench need; CI runs as root, with no terminal.
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-# The browser tests drive Debian's Chromium (never a downloaded one).
-browser:
-	test -x /usr/bin/chromium || (apt-get update && $(APT_INSTALL) chromium)
+# The browser tests drive Debian's Chromium (never a downloaded one); nginx -t checks the
+# proxy configuration docs/deploy.md gives (installed, never started).
+test-tools:
+	test -x /usr/bin/chromium -a -x /usr/sbin/nginx || \
+		(apt-get update && $(APT_INSTALL) chromium nginx-light)
 
 # After changing a user-facing message: re-extract, update the catalogs, translate, compile.
 translations: $(STAMP)
@@ -32,7 +44,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel update -i var/messages.pot -d service/translations --width 100
 	$(BIN)/pybabel compile -d service/translations
 
-test: $(STAMP) browser
+test: $(TEST_STAMP) test-tools
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -41,16 +53,31 @@ test: $(STAMP) browser
 bench-tools:
 	command -v wrk >/dev/null || (apt-get update && $(APT_INSTALL) wrk)
 
-bench: $(STAMP) bench-tools
+bench: $(TEST_STAMP) bench-tools
 	cd bench && ../$(BIN)/python run.py
 	cd bench && ../$(BIN)/python scale.py
 
 # Where the CPU goes per scenario: py-spy samples the benchmark's gunicorn workers.
-bench-profile: $(STAMP) bench-tools
+bench-profile: $(TEST_STAMP) bench-tools
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	cd bench && ../$(BIN)/python cpu_profile.py
 
-lint: $(STAMP)
+# The image's pinned versions: what a clean install of the dependencies resolves to today.
+constraints:
+	rm -rf $(VENV)-constraints
+	$(PYTHON) -m venv $(VENV)-constraints
+	$(VENV)-constraints/bin/python -m pip install --quiet .
+	{ sed -n '/^#/p' constraints.txt; $(VENV)-constraints/bin/pip freeze --exclude kommentera; } \
+		> constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(VENV)-constraints build
+
+# Opt-in (root, podman, ~2-3 min): build the Dockerfile unchanged and smoke-run the image
+# as docs/deploy.md describes it; prints a PASS/WARN/FAIL line per check.
+container-test:
+	../shared/container/build-and-smoke.sh .
+
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

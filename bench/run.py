@@ -30,6 +30,7 @@ POSTGRES_URL = os.environ.get(
 )
 RESULTS = servers.BENCH / "results"
 SUBMIT_POSTS = 50
+_SCENARIO_ORDER = ("submit", "read200", "read304", "count20", "queue")
 
 
 def reset_postgres(url: str) -> bool:
@@ -64,7 +65,7 @@ def _etag(server: servers.Server, path: str) -> str:
     return response.getheader("ETag")
 
 
-def scenarios(kommentera, kommentera_pg, isso, ceiling, token, comments):
+def scenarios(kommentera, kommentera_sync, kommentera_pg, isso, ceiling, token, comments):
     """(scenario, target) → (server, Scenario); targets of one scenario run back to back."""
     k_bodies = [
         json.dumps(
@@ -104,6 +105,11 @@ def scenarios(kommentera, kommentera_pg, isso, ceiling, token, comments):
             ),
         ),
     }
+    # The same scenarios on sync workers, the worker model before gevent, on the same database.
+    for scenario in ("submit", "read200", "read304", "count20", "queue"):
+        cells[(scenario, "kommentera-sync")] = (kommentera_sync, cells[(scenario, "kommentera")][1])
+    # Back to back with its gevent twin, so the pair always runs under the same load.
+    cells = dict(sorted(cells.items(), key=lambda item: _SCENARIO_ORDER.index(item[0][0])))
     if kommentera_pg:
         cells[("submit", "kommentera-postgresql")] = (
             kommentera_pg,
@@ -161,6 +167,8 @@ def main() -> None:
             health = "/api/v1/comments/count?post_id=x"
             kommentera = servers.kommentera(sqlite_url).start(health)
             started.append(kommentera)
+            kommentera_sync = servers.kommentera(sqlite_url, "sync").start(health)
+            started.append(kommentera_sync)
             kommentera_pg = servers.kommentera(POSTGRES_URL).start(health) if pg else None
             started.append(kommentera_pg)
             isso = servers.isso(workdir).start("/config")
@@ -169,7 +177,9 @@ def main() -> None:
             started.append(ceiling)
             seed_isso(isso.port, workdir / "isso.db", comments)
             token = servers.create_token(sqlite_url)
-            cells = scenarios(kommentera, kommentera_pg, isso, ceiling, token, comments)
+            cells = scenarios(
+                kommentera, kommentera_sync, kommentera_pg, isso, ceiling, token, comments
+            )
             runs: dict[str, dict[str, list[dict]]] = {}
             for round_no in range(ROUNDS):
                 # Interleave: every target of a scenario back to back, order flipped each round.

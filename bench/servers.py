@@ -135,11 +135,16 @@ def _answers(port: int, path: str) -> bool:
         return False
 
 
-def kommentera(database_url: str) -> Server:
-    env = {"KOMMENTERA_DATABASE_URL": database_url, "KOMMENTERA_WORKERS": str(WORKERS)}
-    return Server(
-        "kommentera", [str(REPO / ".venv/bin/kommentera"), "serve", "--port", "{port}"], env
-    )
+def kommentera(database_url: str, worker_class: str = "gevent") -> Server:
+    """`kommentera serve`; worker_class "sync" is the worker model before gevent, kept as a
+    target so the two are measured side by side."""
+    env = {
+        "KOMMENTERA_DATABASE_URL": database_url,
+        "KOMMENTERA_WORKERS": str(WORKERS),
+        "KOMMENTERA_WORKER_CLASS": worker_class,
+    }
+    name = "kommentera" if worker_class == "gevent" else f"kommentera-{worker_class}"
+    return Server(name, [str(REPO / ".venv/bin/kommentera"), "serve", "--port", "{port}"], env)
 
 
 def create_token(database_url: str) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 from flask_babel import Babel
-from flask_cors import CORS
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import db
 from service.comments.rules_config import RulesConfig
@@ -14,6 +12,8 @@ from service.config import LANGUAGES, Settings
 from service.web import (
     demo,
     form,
+    headers,
+    home,
     limits,
     metrics,
     moderation,
@@ -21,6 +21,7 @@ from service.web import (
     ops,
     params,
     problems,
+    proxies,
     public,
     receipts,
     requestlog,
@@ -29,8 +30,6 @@ from service.web import (
 from service.web.json_provider import OrjsonProvider
 
 SUPPORTED_LANGUAGES = LANGUAGES
-# Headers a cross-origin script may read from JSON API responses.
-CORS_EXPOSED_HEADERS = ("Location", "ETag", "Retry-After", "X-Request-ID")
 
 
 def _select_language() -> str:
@@ -45,7 +44,7 @@ def _select_language() -> str:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder="web/static")
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         BABEL_TRANSLATION_DIRECTORIES="translations",
@@ -53,25 +52,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     app.extensions["kommentera.settings"] = settings
     app.extensions["kommentera.rules"] = RulesConfig.from_settings(settings)
-    if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
-        )
+    proxies.init_app(app, settings)
 
     db.init_app(app, settings)
     Babel(app, locale_selector=_select_language)
     problems.init_app(app)
     receipts.init_app(app, settings)
-    if settings.allowed_origins:  # no origins configured: no cross-origin access at all
-        CORS(
-            app,
-            resources={r"/api/v1/*": {"origins": list(settings.allowed_origins)}},
-            expose_headers=list(CORS_EXPOSED_HEADERS),
-            max_age=600,
-        )
-    limits.init_app(app, settings)
+    headers.init_app(app, settings)
+    # Before the limiter, whose check runs first among what comes after: a request it
+    # refuses is still logged with its request id and timed.
     requestlog.init_app(app)
     metrics.init_app(app)
+    limits.init_app(app, settings)
 
     app.url_map.converters["int"] = params.IdConverter  # before any route is added
     app.register_blueprint(public.bp)
@@ -81,4 +73,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(form.bp)
     app.register_blueprint(demo.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(home.bp)
     return app

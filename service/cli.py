@@ -1,11 +1,14 @@
-"""The `kommentera` command: serve, migrate, worker, outbox, tokens and rules, built on
-Flask's click group so every command runs against a fully configured app."""
+"""The `kommentera` command: serve, migrate, worker, outbox, tokens and rules. Each command
+runs against a fully configured app, built only when the command runs (so `--help` starts
+nothing), and only our own commands and options are offered."""
 
 from __future__ import annotations
 
-import multiprocessing
+import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections import Counter
 from datetime import timedelta
@@ -14,18 +17,30 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, ScriptInfo
 from gunicorn.app.base import BaseApplication
+from sqlalchemy.exc import OperationalError
 
-from service import db, logs
+from service import db, doctor, logs
 from service.app import create_app
 from service.comments.replay import replay
 from service.config import Settings
 from service.errors import ConfigError
 from service.models import Role, utcnow
-from service.moderators import TokenNameError, create_token, list_moderators, revoke_token
+from service.moderators import (
+    TokenNameError,
+    create_token,
+    list_moderators,
+    revoke_token,
+    rotate_token,
+)
 from service.notifications import worker
 from service.web import metrics
+
+log = logging.getLogger(__name__)
+# How long a stopping worker may finish requests in flight; every deploy example gives the
+# container a longer stop grace period than this (docs/deploy.md, a test holds them).
+GRACEFUL_TIMEOUT_SECONDS = 30
 
 
 def _create_app_from_env() -> Flask:
@@ -35,19 +50,51 @@ def _create_app_from_env() -> Flask:
         raise click.ClickException(f"configuration error: {error}") from None
 
 
-cli = FlaskGroup(
+# Not FlaskGroup: that one adds Flask's --app/--env-file/--debug options and every installed
+# extension's commands, and builds the app just to list them.
+class _Commands(AppGroup):
+    """Our command group: an expected failure ends in one line saying what to do."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except db.DatabaseSetupError as error:
+            raise click.ClickException(str(error)) from None
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0]
+            raise click.ClickException(
+                f"database error: {reason} (`kommentera doctor` checks the set-up)"
+            ) from None
+
+
+cli = _Commands(
     name="kommentera",
-    create_app=_create_app_from_env,
-    add_default_commands=False,
-    add_version_option=False,
-    load_dotenv=False,
-    set_debug_flag=False,
     help="Kommentera: self-hosted comment moderation.",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
 def _settings() -> Settings:
     return current_app.extensions["kommentera.settings"]
+
+
+def _migrated_database() -> db.Database:
+    """The app's database, for commands that use it but never create it."""
+    found = db.database()
+    db.require_current_schema(found.engine)
+    return found
+
+
+@cli.command("doctor", with_appcontext=False)
+def doctor_command() -> None:
+    """Check the set-up: configuration, database and migration level, proxies, SMTP login,
+    webhook reachability, database file permissions. Exits non-zero if anything fails."""
+    failed = False
+    for finding in doctor.examine():
+        click.echo(finding.line())
+        failed = failed or finding.verdict is doctor.Verdict.FAIL
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @cli.command("migrate")
@@ -70,7 +117,11 @@ class _Gunicorn(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        return create_app(Settings.from_env())
+        settings = Settings.from_env()
+        if settings.worker_class == "gevent":
+            # Runs in the worker, after gevent has monkey-patched the standard library.
+            db.cooperate_with_gevent()
+        return create_app(settings)
 
 
 def _metrics_directory() -> tuple[Path, bool]:
@@ -81,14 +132,12 @@ def _metrics_directory() -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix="kommentera-metrics-")), True
 
 
-def _start_delivery_process() -> multiprocessing.process.BaseProcess:
-    # A spawned process, not a thread in the master: threads and locks do not survive
-    # gunicorn's forks, and exactly one worker runs however many HTTP workers there are.
-    process = multiprocessing.get_context("spawn").Process(
-        target=worker.run_from_env, name="kommentera-worker"
-    )
-    process.start()
-    return process
+def _start_delivery_process() -> subprocess.Popen[bytes]:
+    # `kommentera worker` as a plain child process, not a thread in the master (threads and
+    # locks do not survive gunicorn's forks) nor a multiprocessing child (every forked
+    # worker would inherit it and fail to join it at exit): exactly one delivery process
+    # however many HTTP workers there are.
+    return subprocess.Popen([sys.executable, "-m", "service", "worker"])
 
 
 @cli.command("serve")
@@ -98,25 +147,39 @@ def _start_delivery_process() -> multiprocessing.process.BaseProcess:
 def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
     """Apply pending migrations, then serve with gunicorn."""
     settings = _settings()
+    host, port = host or settings.host, port or settings.port
     logs.configure(settings.log_level)
     database = db.database()
     db.upgrade(database.engine)
     database.engine.dispose()  # no connection may cross the fork into workers
     metrics_dir, temporary = _metrics_directory()
     metrics.enable_multiprocess(metrics_dir)  # before the workers fork
+    if settings.metrics_port:
+        try:
+            metrics.serve_on_own_port(settings, host)
+        except OSError as error:
+            raise click.ClickException(
+                f"cannot serve /metrics on port {settings.metrics_port} ({error.strerror}): "
+                "choose a free KOMMENTERA_METRICS_PORT"
+            ) from None
     delivery = _start_delivery_process() if settings.worker_in_serve else None
     master_pid = os.getpid()
     try:
         _Gunicorn(
             {
-                "bind": f"{host or settings.host}:{port or settings.port}",
+                "bind": f"{host}:{port}",
                 "workers": workers or settings.workers,
-                "worker_class": "sync",
-                "graceful_timeout": 30,
+                # gevent (the default): a connection that trickles its request costs a
+                # greenlet, not a worker, so slow clients cannot starve the rest
+                # (docs/performance.md, "Worker model").
+                "worker_class": settings.worker_class,
+                "graceful_timeout": GRACEFUL_TIMEOUT_SECONDS,
                 "timeout": 30,
                 "accesslog": None,
                 "logconfig_dict": logs.logging_config(settings.log_level),
                 "child_exit": lambda _server, child: metrics.worker_exited(child.pid),
+                "post_fork": logs.redact_worker_lines,
+                "when_ready": lambda _server: _announce(host, port),
                 # gunicorn 25+'s control socket sits at one path in $HOME: several instances
                 # (sidecars, tests) would fight over it, and serve has no use for it.
                 "control_socket_disable": True,
@@ -128,12 +191,30 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
             _stop_serving(delivery, metrics_dir if temporary else None)
 
 
-def _stop_serving(
-    delivery: multiprocessing.process.BaseProcess | None, temporary_dir: Path | None
-) -> None:
+def _announce(host: str, port: int) -> None:
+    """Where to go next, once the socket listens: a JSON log line for the log collector, and
+    the same sentence in plain text for a person at a terminal."""
+    # Bound to every interface: this machine reaches it on loopback.
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - reads the bind address, binds nothing
+        host = "127.0.0.1"
+    base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    where = (
+        f"Kommentera is serving on {base}/ — demo: {base}/demo/, "
+        f"API: {base}/api/v1/openapi.json, health: {base}/healthz"
+    )
+    if sys.stderr.isatty():
+        click.echo(where, err=True)
+    log.info(where, extra={"url": f"{base}/"})
+
+
+def _stop_serving(delivery: subprocess.Popen[bytes] | None, temporary_dir: Path | None) -> None:
     if delivery is not None:
         delivery.terminate()  # SIGTERM: the current delivery finishes first
-        delivery.join(timeout=60)
+        try:
+            delivery.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            delivery.kill()
+            delivery.wait()
     if temporary_dir is not None:
         shutil.rmtree(temporary_dir, ignore_errors=True)
 
@@ -148,7 +229,7 @@ def worker_command(once: bool) -> None:
         worker.check_settings(settings)
     except ConfigError as error:
         raise click.ClickException(f"configuration error: {error}") from None
-    sessions = db.database().writers
+    sessions = _migrated_database().writers
     if once:
         click.echo(f"claimed {worker.deliver_due(sessions, settings)} events", err=True)
     else:
@@ -176,13 +257,13 @@ def outbox_purge(older_than_days: int | None) -> None:
     if not days:
         click.echo("KOMMENTERA_OUTBOX_RETENTION_DAYS is 0: events are kept forever", err=True)
         return
-    removed = worker.purge_expired(db.database().writers, days)
+    removed = worker.purge_expired(_migrated_database().writers, days)
     click.echo(f"removed {removed} events finished over {days} days ago", err=True)
 
 
 @cli.group("tokens")
 def tokens_group() -> None:
-    """Create, list and revoke moderator API tokens."""
+    """Create, list, rotate and revoke moderator API tokens."""
 
 
 @tokens_group.command("create")
@@ -195,9 +276,22 @@ def tokens_group() -> None:
 )
 def tokens_create(name: str, role: str) -> None:
     """Create a token; prints only the token (it is stored as a hash and shown once)."""
-    with db.session_scope(db.database().writers) as session:
+    with db.session_scope(_migrated_database().writers) as session:
         try:
             token = create_token(session, name, Role(role))
+        except TokenNameError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(token)
+
+
+@tokens_group.command("rotate")
+@click.argument("name")
+def tokens_rotate(name: str) -> None:
+    """Replace NAME's token (also a revoked one): same name and role, the old token stops
+    working at once. Prints only the new token."""
+    with db.session_scope(_migrated_database().writers) as session:
+        try:
+            token = rotate_token(session, name)
         except TokenNameError as error:
             raise click.ClickException(str(error)) from None
     click.echo(token)
@@ -206,7 +300,7 @@ def tokens_create(name: str, role: str) -> None:
 @tokens_group.command("list")
 def tokens_list() -> None:
     """List token names, roles and whether they are active (never the tokens)."""
-    with db.session_scope(db.database().sessions) as session:
+    with db.session_scope(_migrated_database().sessions) as session:
         for moderator in list_moderators(session):
             state = "revoked" if moderator.revoked_at else "active"
             created = moderator.created_at.isoformat(timespec="seconds")
@@ -217,7 +311,7 @@ def tokens_list() -> None:
 @click.argument("name")
 def tokens_revoke(name: str) -> None:
     """Revoke the active token with this name."""
-    with db.session_scope(db.database().writers) as session:
+    with db.session_scope(_migrated_database().writers) as session:
         try:
             revoke_token(session, name)
         except TokenNameError as error:
@@ -239,7 +333,7 @@ def rules_replay(since: int | None, samples: int) -> None:
     Read-only: nothing is written, so a new word list can be tried before it bites.
     """
     cutoff = utcnow() - timedelta(days=since) if since is not None else None
-    with db.database().sessions() as session:
+    with _migrated_database().sessions() as session:
         report = replay(session, current_app.extensions["kommentera.rules"], since=cutoff)
         session.rollback()
 
@@ -249,12 +343,21 @@ def rules_replay(since: int | None, samples: int) -> None:
     click.echo(f"replayed {report.total} comments under the current rules")
     click.echo(f"verdicts: {counts(report.verdicts)}")
     click.echo(f"rules: {counts(report.rules)}")
-    click.echo(f"would change: {len(report.changes)}")
+    click.echo(
+        f"would change: {len(report.changes)} "
+        "(compared with the status each comment got when submitted)"
+    )
     # Comment ids only: the operator's terminal is no place for commenters' addresses.
     for change in report.changes[:samples]:
         why = "; ".join(f"{r['rule']}: {r['detail']}" for r in change.reasons)
-        click.echo(f"  #{change.comment_id} {change.was} -> {change.would_be} ({why})")
+        click.echo(
+            f"  #{change.comment_id} submitted {change.was} -> {change.would_be} now "
+            f"(current status {change.current}; {why})"
+        )
 
 
 def main() -> None:
-    cli.main(prog_name="kommentera")
+    app_loader = ScriptInfo(
+        create_app=_create_app_from_env, set_debug_flag=False, load_dotenv_defaults=False
+    )
+    cli.main(prog_name="kommentera", obj=app_loader)

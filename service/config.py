@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from service.errors import ConfigError
-from service.origins import parse_origin
+from service.origins import origin_of, parse_origin
 
 PREFIX = "KOMMENTERA_"
 LANGUAGES = ("en", "sv")
@@ -57,6 +57,10 @@ def _port(raw: str) -> int:
     return value
 
 
+def _port_or_off(raw: str) -> int:
+    return 0 if raw == "0" else _port(raw)
+
+
 def _text(raw: str) -> str:
     return raw
 
@@ -70,6 +74,22 @@ def _origins(raw: str) -> tuple[str, ...]:
                 raise ValueError(f"{item.strip()!r} is not an origin like https://blogg.exempel.se")
             origins.append(origin)
     return tuple(dict.fromkeys(origins))
+
+
+def _public_url(raw: str) -> str:
+    """An absolute http(s) URL, perhaps with a path prefix; kept without its trailing slash
+    so a route's path can be appended."""
+    url = raw.rstrip("/")
+    if origin_of(url) is None or "?" in url or "#" in url:
+        raise ValueError("not an http(s) URL like https://kommentarer.exempel.se")
+    return url
+
+
+def _frame_ancestors(raw: str) -> tuple[str, ...]:
+    """CSP frame-ancestors sources: 'none', or 'self' plus the given origins."""
+    if raw.lower() == "none":
+        return ("'none'",)
+    return ("'self'", *_origins(raw))
 
 
 def _language(raw: str) -> str:
@@ -128,6 +148,12 @@ def _http_url(raw: str) -> str:
     return raw
 
 
+def _worker_class(raw: str) -> str:
+    if raw not in ("gevent", "sync"):
+        raise ValueError("must be gevent or sync")
+    return raw
+
+
 def _log_level(raw: str) -> str:
     level = raw.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -154,6 +180,14 @@ class Settings:
     workers: int = field(
         default=2, metadata=_setting("WORKERS", _positive_int, "gunicorn worker processes")
     )
+    worker_class: str = field(
+        default="gevent",
+        metadata=_setting(
+            "WORKER_CLASS",
+            _worker_class,
+            "gunicorn worker: gevent, or sync behind a buffering proxy",
+        ),
+    )
     max_request_bytes: int = field(
         default=512 * 1024,
         metadata=_setting("MAX_REQUEST_BYTES", _positive_int, "largest accepted request body"),
@@ -177,6 +211,12 @@ class Settings:
             "comma-separated blog origins allowed as form redirect targets and CORS origins",
         ),
     )
+    public_url: str = field(
+        default="",
+        metadata=_setting(
+            "PUBLIC_URL", _public_url, "Kommentera's own URL: its origin and links' base"
+        ),
+    )
     default_language: str = field(
         default="en",
         metadata=_setting("DEFAULT_LANGUAGE", _language, "language when the browser names none"),
@@ -185,6 +225,14 @@ class Settings:
         default=None,
         metadata=_setting(
             "SECRET_KEY", _text, "key signing moderation receipts (default: one kept in the DB)"
+        ),
+    )
+    frame_ancestors: tuple[str, ...] = field(
+        default=(),
+        metadata=_setting(
+            "FRAME_ANCESTORS",
+            _frame_ancestors,
+            "origins that may frame the HTML pages, or none (default: the allowed origins)",
         ),
     )
 
@@ -347,6 +395,12 @@ class Settings:
     )
     log_level: str = field(
         default="INFO", metadata=_setting("LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING, ERROR")
+    )
+    metrics_port: int = field(
+        default=0,
+        metadata=_setting(
+            "METRICS_PORT", _port_or_off, "serve /metrics on this port only (0 = on the public one)"
+        ),
     )
 
     @classmethod

@@ -4,6 +4,9 @@ migrations configured in code."""
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,39 +20,66 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g, request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from service.config import Settings
+from service.errors import KommenteraError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option of the engine behind Database.writers: SQLite then begins their
 # transactions with BEGIN IMMEDIATE, so two workers never deadlock upgrading read locks.
 WRITE_OPTION = "kommentera_write"
+# How long a request waits for a free pooled connection before it answers 503. Under gevent
+# one worker serves many requests at once, so a burst can find the pool empty.
+POOL_TIMEOUT_SECONDS = 10
 
 
-def create_db_engine(settings: Settings) -> Engine:
+def cooperate_with_gevent() -> None:
+    """Call in a gevent worker once the standard library is patched. psycopg picks how to
+    wait for the server when first imported, and the unpatched gunicorn master imported it
+    to migrate: its C wait would stall every request of the worker during each query.
+    Re-running psycopg's own choice now picks its gevent-aware wait."""
+    waiting = sys.modules.get("psycopg.waiting")
+    if waiting is not None:
+        importlib.reload(waiting)
+
+
+class DatabaseSetupError(KommenteraError):
+    """The database cannot be opened, or is not migrated; the message says what to do."""
+
+
+def create_db_engine(settings: Settings, *, pooled: bool = True) -> Engine:
+    """The engine for the configured database. pooled=False opens a connection per use, for
+    a process that forks after using it (a pooled connection must not cross a fork)."""
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(settings)
+        return _sqlite_engine(settings, pooled)
+    sizing: dict[str, Any] = (
+        {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_pool_size,
+            "pool_timeout": POOL_TIMEOUT_SECONDS,
+        }
+        if pooled
+        else {"poolclass": NullPool}
+    )
     return create_engine(
         url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
-        pool_timeout=10,
         # Error messages and logs must never carry bound values (e-mail addresses, IPs).
         hide_parameters=True,
+        **sizing,
     )
 
 
-def _sqlite_engine(settings: Settings) -> Engine:
-    url = make_url(settings.database_url)
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+def _sqlite_engine(settings: Settings, pooled: bool) -> Engine:
     engine = create_engine(
-        url,
+        make_url(settings.database_url),
         connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
         hide_parameters=True,
+        **({"pool_timeout": POOL_TIMEOUT_SECONDS} if pooled else {"poolclass": NullPool}),
     )
 
     @event.listens_for(engine, "connect")
@@ -58,9 +88,10 @@ def _sqlite_engine(settings: Settings) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is durable across process crashes in WAL mode; only an OS crash or power
-        # loss can drop the last commits, never corrupt the file.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: each commit reaches the disk before it is acknowledged. NORMAL survived a
+        # process crash but not a volume the kernel turns read-only after an I/O error (or
+        # power loss): every commit since the last writeback was gone.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -103,9 +134,74 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return config
 
 
+def sqlite_path(engine: Engine) -> Path | None:
+    """The file of a SQLite database (None for PostgreSQL or an in-memory one)."""
+    database = engine.url.database
+    if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database).absolute()
+
+
+def _unopenable(engine: Engine, error: OperationalError) -> DatabaseSetupError:
+    path = sqlite_path(engine)
+    if path is None:
+        reason = str(error.orig).strip().splitlines()[0]
+        return DatabaseSetupError(
+            f"cannot connect to the database ({reason}): check KOMMENTERA_DATABASE_URL "
+            "and that the database server runs"
+        )
+    uid = os.getuid()
+    return DatabaseSetupError(
+        f"cannot open the SQLite database {path}: its folder {path.parent} must be writable "
+        f"by uid {uid}, the user this runs as (chown {uid} {path.parent}, or set "
+        "KOMMENTERA_DATABASE_URL to a writable place)"
+    )
+
+
+def _create_sqlite_folder(engine: Engine) -> None:
+    path = sqlite_path(engine)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseSetupError(
+            f"cannot create {path.parent} for the SQLite database ({error.strerror}, running "
+            f"as uid {os.getuid()}): create it writable for that user, or set "
+            "KOMMENTERA_DATABASE_URL"
+        ) from None
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration (safe to run from several instances at once)."""
+    """Create a SQLite database's folder if need be, then apply every pending migration
+    (safe to run from several instances at once)."""
+    _create_sqlite_folder(engine)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as error:
+        raise _unopenable(engine, error) from None
     command.upgrade(alembic_config(engine), "head")
+
+
+def require_current_schema(engine: Engine) -> None:
+    """For commands that use, never create, the database: it must exist and be migrated.
+    A missing SQLite file is reported rather than created empty (with its folder)."""
+    path = sqlite_path(engine)
+    if path is not None and not path.exists():
+        raise DatabaseSetupError(
+            f"no database at {path}: run `kommentera migrate` first, or run this in the "
+            "folder holding var/, or set KOMMENTERA_DATABASE_URL to the database in use"
+        )
+    try:
+        current = schema_is_current(engine)
+    except OperationalError as error:
+        raise _unopenable(engine, error) from None
+    if not current:
+        raise DatabaseSetupError(
+            f"the database {path or engine.url.render_as_string(hide_password=True)} is not at "
+            "the latest migration: run `kommentera migrate`"
+        )
 
 
 def schema_is_current(engine: Engine) -> bool:

@@ -1,5 +1,5 @@
 """Moderator API tokens: created once and shown once, stored only as a SHA-256 hash,
-checked in constant time, revocable by name."""
+checked in constant time, revocable and rotatable by name."""
 
 from __future__ import annotations
 
@@ -31,12 +31,36 @@ def create_token(session: Session, name: str, role: Role = Role.MODERATOR) -> st
     name = name.strip()
     if not name or len(name) > MAX_NAME_CHARS or not name.isprintable():
         raise TokenNameError(f"a token name is 1–{MAX_NAME_CHARS} printable characters")
-    if session.scalar(select(Moderator.id).where(Moderator.name == name)) is not None:
-        raise TokenNameError(f"a token named {name!r} exists already")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    existing = session.scalar(select(Moderator).where(Moderator.name == name))
+    if existing is not None:
+        # A name stays one moderator in the audit log, so a revoked name is not reused.
+        state = "revoked" if existing.revoked_at else "active"
+        raise TokenNameError(
+            f"a token named {name!r} exists already ({state}): "
+            f"`kommentera tokens rotate {name}` gives it a new token"
+        )
+    token = _new_token()
     session.add(Moderator(name=name, role=role, token_hash=_hash(token)))
     session.flush()
     return token
+
+
+def rotate_token(session: Session, name: str) -> str:
+    """Give the named moderator a new token, same name and role; the old token (or a
+    revoked one) stops working at once. Returns the new token, shown only this once."""
+    moderator = session.scalar(select(Moderator).where(Moderator.name == name))
+    if moderator is None:
+        raise TokenNameError(f"no token named {name!r}: `kommentera tokens create {name}`")
+    token = _new_token()
+    moderator.token_hash = _hash(token)
+    moderator.created_at = utcnow()
+    moderator.revoked_at = None
+    session.flush()
+    return token
+
+
+def _new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def list_moderators(session: Session) -> Sequence[Moderator]:

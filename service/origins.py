@@ -58,6 +58,12 @@ def parse_origin(value: str) -> str | None:
     return _format_origin(key)
 
 
+def origin_of(url: str) -> str | None:
+    """The normalized origin of an absolute http(s) URL that may have a path, or None."""
+    key = _origin_key(url)
+    return _format_origin(key) if key else None
+
+
 def _format_origin(key: tuple[str, str, int]) -> str:
     scheme, host, port = key
     return f"{scheme}://{host}" if _DEFAULT_PORTS[scheme] == port else f"{scheme}://{host}:{port}"

@@ -122,3 +122,10 @@ def moderator_headers(app: Flask) -> dict[str, str]:
     with db.session_scope(db.database(app).writers) as session:
         token = create_token(session, "moderator-1", Role.MODERATOR)
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def admin_headers(app: Flask) -> dict[str, str]:
+    with db.session_scope(db.database(app).writers) as session:
+        token = create_token(session, "admin-1", Role.ADMIN)
+    return {"Authorization": f"Bearer {token}"}

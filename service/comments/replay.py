@@ -21,9 +21,13 @@ BATCH = 500
 
 @dataclass(frozen=True)
 class Change:
+    """A comment the current rules would judge differently than they did at submission.
+    `current` is its status today, which moderators may have changed since."""
+
     comment_id: int
     was: str
     would_be: str
+    current: str
     reasons: list[dict[str, str]]
 
 
@@ -87,5 +91,7 @@ def replay(session: Session, config: RulesConfig, *, since: datetime | None) -> 
             report.rules.update(reason["rule"] for reason in decision.reasons)
             was = first.get(comment.id, comment.status.value)
             if verdict != was:
-                report.changes.append(Change(comment.id, was, verdict, decision.reasons))
+                report.changes.append(
+                    Change(comment.id, was, verdict, comment.status.value, decision.reasons)
+                )
         after = batch[-1].id

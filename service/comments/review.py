@@ -1,7 +1,11 @@
 """Moderators' changes: status, body edits, bulk changes and permanent deletion. Each
 change writes its audit event and refreshes the thread's public state (and, for a status
 change or deletion, the author's history) in the caller's transaction, so the log, the
-public view and the queue never disagree with the comment."""
+public view and the queue never disagree with the comment.
+
+The public state (count and the version public ETags are made of) is refreshed only when
+a change touches what readers see: a reader must not learn from a validator that unseen
+comments exist or were moderated."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from service.comments.authors import refresh_author_history
@@ -71,6 +75,7 @@ def update_comment(
     new_body = validate_body(body) if body is not None else None
     comment = any_comment(session, comment_id)
     _check_version(comment, expected_version)
+    was_public = comment.status is CommentStatus.APPROVED
     changed = False
     if new_body is not None and new_body[1] != comment.body_html:
         session.add(
@@ -85,7 +90,7 @@ def update_comment(
         comment.body_source, comment.body_html = new_body
         changed = True
     status_changed = status is not None and _set_status(session, comment, status, actor)
-    if changed or status_changed:
+    if (changed or status_changed) and (was_public or comment.status is CommentStatus.APPROVED):
         refresh_public_state(session, {comment.thread_id})
     if status_changed:
         refresh_author_history(session, [comment.email])
@@ -98,9 +103,12 @@ def bulk_set_status(
     wanted = list(dict.fromkeys(comment_ids))
     comments = session.scalars(select(Comment).where(Comment.id.in_(wanted))).all()
     found = {comment.id: comment for comment in comments}
+    was_public = {comment.id for comment in comments if comment.status is CommentStatus.APPROVED}
     changed = [comment for comment in comments if _set_status(session, comment, status, actor)]
+    seen = [c for c in changed if c.id in was_public or status is CommentStatus.APPROVED]
+    if seen:
+        refresh_public_state(session, {comment.thread_id for comment in seen})
     if changed:
-        refresh_public_state(session, {comment.thread_id for comment in changed})
         refresh_author_history(session, {comment.email for comment in changed})
     return BulkResult(
         updated=[cid for cid in wanted if cid in found],
@@ -115,6 +123,14 @@ def delete_comment(
     does, so a thread keeps its shape."""
     comment = any_comment(session, comment_id)
     _check_version(comment, expected_version)
+    # Published replies moving up to another parent are a change readers see, too.
+    seen = comment.status is CommentStatus.APPROVED or session.scalar(
+        select(
+            exists().where(
+                Comment.parent_id == comment.id, Comment.status == CommentStatus.APPROVED
+            )
+        )
+    )
     session.execute(
         update(Comment)
         .where(Comment.parent_id == comment.id)
@@ -132,5 +148,6 @@ def delete_comment(
     )
     thread_id, email = comment.thread_id, comment.email
     session.delete(comment)
-    refresh_public_state(session, {thread_id})
+    if seen:
+        refresh_public_state(session, {thread_id})
     refresh_author_history(session, [email])

@@ -53,7 +53,9 @@ _LOCK_THREADS = (
 
 
 def refresh_public_state(session: Session, thread_ids: set[int]) -> None:
-    """Recount approved comments and bump the public version of each thread.
+    """Recount approved comments and bump the public version of each thread. Call it only
+    for changes readers can see: public ETags are made of the version, and must reveal
+    nothing about held, spam or trashed comments.
 
     Recounting (rather than incrementing) keeps the counter right whatever changed. The
     threads are locked first, in id order: on PostgreSQL (READ COMMITTED, a fresh snapshot

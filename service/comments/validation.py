@@ -17,13 +17,26 @@ from service.errors import FieldError, InvalidFieldsError
 MAX_POST_ID_CHARS = 200
 MAX_BYTES = {"name": 245, "email": 100, "url": 200, "body": 65_525}
 MAX_USER_AGENT_CHARS = 254
+MAX_LOCAL_PART_BYTES = 64  # RFC 5321 4.5.3.1.1, in octets; email-validator counts characters
+# A website typed without a scheme gets http://, as WordPress's esc_url does; only when what
+# was typed is a bare domain name (Unicode letters allowed), optionally with a path.
+_SCHEMELESS_WEBSITE = re.compile(r"(?:[\w-]+\.)+[\w-]+(?:[/?#]\S*)?")
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger one cannot name a comment
+# A number with more digits than this is out of range for every integer Kommentera reads
+# (ids, limits, versions, a numeric post_id), so it is never converted: CPython's int()
+# refuses more than 4,300 digits (ValueError, a 500) and is quadratic below that.
+MAX_INTEGER_DIGITS = MAX_POST_ID_CHARS
+TOO_LARGE = 10**MAX_INTEGER_DIGITS
 # Control characters (Unicode category Cc, fixed at U+0000-001F and U+007F-009F) and lone
 # surrogates (Cs), which JSON can carry but no database can store as UTF-8. Free text keeps
-# tab and newline; post ids allow neither. Regexes, not a per-character loop: they run on
-# every field of every submission.
-_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# tab and newline; post ids allow neither, nor the line and paragraph separators U+2028 and
+# U+2029 (str.splitlines() and e-mail headers break lines there too). Regexes, not a
+# per-character loop: they run on every field of every submission.
+_POST_ID_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _REMOVED_FROM_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# \s is Unicode whitespace (str.isspace()): every line break str.splitlines() knows,
+# U+2028/2029, tab and the space separators such as U+00A0.
+_LINE_BREAKS_AND_CONTROLS = re.compile("[\\s\x00-\x1f\x7f-\x9f]+")
 
 ParentLookup = Callable[[str, int], bool]
 
@@ -41,10 +54,35 @@ class CommentDraft:
     parent_id: int | None
 
 
+def read_integer(literal: str) -> int:
+    """The integer a decimal literal (JSON's, or ASCII digits) writes; one longer than
+    MAX_INTEGER_DIGITS reads as ±TOO_LARGE, out of range wherever it is used."""
+    negative = literal.startswith("-")
+    digits = literal.removeprefix("-").lstrip("0")
+    if len(digits) > MAX_INTEGER_DIGITS:
+        return -TOO_LARGE if negative else TOO_LARGE
+    return -int(digits or "0") if negative else int(digits or "0")
+
+
+def parse_digits(text: str) -> int | None:
+    """The number written in ASCII digits only (a query parameter, a form field), or None.
+    str.isdigit alone is not enough: it accepts digits such as "²" that int() refuses."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return read_integer(text)
+
+
 def clean_text(value: str) -> str:
     """Normalize newlines, drop control characters except tab/newline, and trim."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     return _REMOVED_FROM_TEXT.sub("", value).strip()
+
+
+def single_line(value: str) -> str:
+    """Text that must stay on one line (a name): every run of whitespace or control
+    characters becomes one space, as WordPress does, so a name cannot start a line of its
+    own wherever it is shown."""
+    return clean_text(_LINE_BREAKS_AND_CONTROLS.sub(" ", value))
 
 
 def clean_user_agent(value: str | None) -> str | None:
@@ -63,7 +101,7 @@ class _Checker:
     def fail(self, field: str, code: str, **params: Any) -> None:
         self.errors.append(FieldError(field, code, params))
 
-    def text(self, field: str, *, required: bool) -> str | None:
+    def text(self, field: str, *, required: bool, one_line: bool = False) -> str | None:
         value = self.raw.get(field)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -72,7 +110,7 @@ class _Checker:
         if not isinstance(value, str):
             self.fail(field, "invalid_type", expected="string")
             return None
-        value = clean_text(value)
+        value = single_line(value) if one_line else clean_text(value)
         if not value:
             if required:
                 self.fail(field, "required")
@@ -99,7 +137,7 @@ class _Checker:
         if len(value) > MAX_POST_ID_CHARS:
             self.fail("post_id", "too_long", max_chars=MAX_POST_ID_CHARS)
             return None
-        if _CONTROL_OR_SURROGATE.search(value):
+        if _POST_ID_REFUSED.search(value):
             self.fail("post_id", "invalid_characters")
             return None
         return value
@@ -109,15 +147,24 @@ class _Checker:
         if value is None:
             return None
         try:
-            return validate_email(value, check_deliverability=False).normalized
+            email = validate_email(value, check_deliverability=False)
         except EmailNotValidError:
             self.fail("email", "invalid_email")
             return None
+        if len(email.local_part.encode("utf-8")) > MAX_LOCAL_PART_BYTES:
+            self.fail("email", "invalid_email")
+            return None
+        return email.normalized
 
     def url(self) -> str | None:
         value = self.text("url", required=False)
         if value is None:
             return None
+        if _SCHEMELESS_WEBSITE.fullmatch(value):
+            value = "http://" + value
+            if len(value.encode("utf-8")) > MAX_BYTES["url"]:
+                self.fail("url", "too_long", max_bytes=MAX_BYTES["url"])
+                return None
         try:
             parts = urlsplit(value)
         except ValueError:
@@ -149,8 +196,8 @@ class _Checker:
         value = self.raw.get("parent_id")
         if value is None or value == "" or value == 0:
             return None
-        if isinstance(value, str) and value.isascii() and value.isdigit():
-            value = int(value)  # HTML forms send numbers as text
+        if isinstance(value, str) and (number := parse_digits(value)) is not None:
+            value = number  # HTML forms send numbers as text
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail("parent_id", "invalid_type", expected="integer")
             return None
@@ -198,7 +245,7 @@ def check_comment(raw: Mapping[str, Any], parent_exists: ParentLookup) -> Checke
     """
     check = _Checker(raw)
     post_id = check.post_id()
-    name = check.text("name", required=True)
+    name = check.text("name", required=True, one_line=True)
     email = check.email()
     url = check.url()
     source = check.text("body", required=True)

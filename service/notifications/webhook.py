@@ -19,6 +19,10 @@ class DeliveryError(Exception):
     """The receiver did not accept the event; the message says why (no payload data)."""
 
 
+class ReceiverUnreachableError(DeliveryError):
+    """No answer at all: refused, reset or timed out (as opposed to an answer that is not 2xx)."""
+
+
 def sign(secret: str, body: bytes, timestamp: int) -> str:
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"t={timestamp},v1={mac.hexdigest()}"
@@ -58,6 +62,6 @@ def post_event(url: str, secret: str, payload: dict[str, Any], timeout: float) -
     except urllib.error.HTTPError as error:
         raise DeliveryError(f"receiver answered {error.code}") from None
     except (urllib.error.URLError, OSError) as error:
-        raise DeliveryError(f"receiver unreachable: {type(error).__name__}") from None
+        raise ReceiverUnreachableError(f"receiver unreachable: {type(error).__name__}") from None
     if not 200 <= status < 300:
         raise DeliveryError(f"receiver answered {status}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import signal
+import smtplib
 import threading
 import time
 from dataclasses import dataclass
@@ -34,6 +35,14 @@ MAX_BACKOFF = timedelta(hours=1)
 # Retention is counted in days, so purging hourly keeps nothing much past its time.
 PURGE_INTERVAL = timedelta(hours=1)
 WEBHOOK, EMAIL = "webhook", "email"
+# No answer at all (refused, reset, timed out): trying the next event now would only wait
+# again, so the rest of the pass skips the channel.
+NO_ANSWER = (
+    webhook.ReceiverUnreachableError,
+    TimeoutError,
+    ConnectionError,
+    smtplib.SMTPServerDisconnected,
+)
 
 
 @dataclass(frozen=True)
@@ -106,12 +115,22 @@ def _send(settings: Settings, channel: str, event: ClaimedEvent) -> None:
         mail.send(settings, mail.held_comment_message(settings, event.payload))
 
 
-def deliver(sessions: sessionmaker[Session], settings: Settings, event: ClaimedEvent) -> bool:
-    """Send to every channel not yet done and record the outcome; True if delivered."""
+def deliver(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    event: ClaimedEvent,
+    unreachable: set[str],
+) -> bool:
+    """Send to every channel not yet done and record the outcome; True if delivered.
+    Channels in `unreachable` (found so earlier in this pass, and added to it here) are not
+    tried: a hung receiver costs a pass one timeout, not one per event."""
     done = list(event.channels_done)
     error = None
     for channel in channels_for(settings, event):
         if channel in done:
+            continue
+        if channel in unreachable:
+            error = f"{channel}: skipped, unreachable earlier in this pass"
             continue
         try:
             _send(settings, channel, event)
@@ -119,6 +138,8 @@ def deliver(sessions: sessionmaker[Session], settings: Settings, event: ClaimedE
         except Exception as exc:  # any failure of one channel is retried later
             error = f"{channel}: {exc}"[:500] if str(exc) else f"{channel}: {type(exc).__name__}"
             log.warning("event %s not delivered (attempt %s): %s", event.id, event.attempts, error)
+            if isinstance(exc, NO_ANSWER):
+                unreachable.add(channel)
     now = utcnow()
     with session_scope(sessions) as session:
         row = session.get_one(OutboxEvent, event.id)
@@ -137,8 +158,9 @@ def deliver(sessions: sessionmaker[Session], settings: Settings, event: ClaimedE
 def deliver_due(sessions: sessionmaker[Session], settings: Settings) -> int:
     """One pass: claim a batch and deliver it; returns how many events were claimed."""
     claimed = claim_due(sessions, settings)
+    unreachable: set[str] = set()
     for event in claimed:
-        deliver(sessions, settings, event)
+        deliver(sessions, settings, event, unreachable)
     return len(claimed)
 
 
@@ -179,17 +201,3 @@ def stop_on_signals() -> threading.Event:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     return stop
-
-
-def run_from_env() -> None:
-    """Entry point of the delivery process `serve` starts when KOMMENTERA_WORKER_IN_SERVE."""
-    from service import logs
-    from service.db import create_db_engine, make_writer_factory
-
-    settings = Settings.from_env()
-    logs.configure(settings.log_level)
-    engine = create_db_engine(settings)
-    try:
-        run(make_writer_factory(engine), settings, stop_on_signals())
-    finally:
-        engine.dispose()

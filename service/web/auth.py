@@ -1,11 +1,11 @@
-"""Bearer-token authentication for the moderation API."""
+"""Bearer-token authentication for the moderation API, and the admin role's extra rights."""
 
 from __future__ import annotations
 
 from flask import g, request
 
 from service.db import request_session
-from service.models import Moderator
+from service.models import Moderator, Role
 from service.moderators import authenticate
 from service.web.problems import ProblemError
 
@@ -26,3 +26,10 @@ def require_moderator() -> None:
 
 def current_moderator() -> Moderator:
     return g.moderator
+
+
+def require_admin() -> None:
+    """403 forbidden unless the authenticated token has the admin role: what cannot be
+    undone (permanent deletion) is for admins; moderators can still trash."""
+    if current_moderator().role is not Role.ADMIN:
+        raise ProblemError(403, "forbidden")

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, request
 
 from service.comments.queries import public_thread_page
 from service.comments.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from service.comments.threads import public_state
+from service.comments.validation import parse_digits
 from service.db import request_connection, request_session
 from service.models import Comment
 from service.web import receipts
+from service.web.urls import external_url
 
 bp = Blueprint("demo", __name__, url_prefix="/demo", template_folder="templates")
 
@@ -47,11 +49,11 @@ def allowed_tags_note() -> str:
 
 
 def _held_comment() -> Comment | None:
-    raw_id = request.args.get("unapproved", "")
-    if not (raw_id.isascii() and raw_id.isdigit()):
+    comment_id = parse_digits(request.args.get("unapproved", ""))
+    if comment_id is None:
         return None
     held = receipts.signer().held_comment(
-        request_session(), int(raw_id), request.args.get("moderation-hash")
+        request_session(), comment_id, request.args.get("moderation-hash")
     )
     return held if held is not None and held.post_id == DEMO_POST_ID else None
 
@@ -72,5 +74,5 @@ def page() -> str:
         comments=comments,
         held=_held_comment(),
         tags_note=allowed_tags_note(),
-        redirect_to=url_for("demo.page", _external=True),
+        redirect_to=external_url("demo.page"),
     )

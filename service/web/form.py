@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import flask_babel
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from flask_limiter import RateLimitExceeded
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -17,11 +17,12 @@ from service.config import LANGUAGES, Settings
 from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError, KommenteraError
 from service.models import CommentStatus
-from service.origins import parse_origin, safe_redirect_target, with_comment_anchor, with_receipt
+from service.origins import safe_redirect_target, with_comment_anchor, with_receipt
 from service.web import limits, metrics, receipts
-from service.web.messages import field_label, field_message, title
+from service.web.messages import RESENDABLE, field_label, field_message, form_advice, title
 from service.web.problems import REJECTIONS, ProblemError, rejection
 from service.web.public import client_info, rules_config
+from service.web.urls import external_url, own_origin
 
 bp = Blueprint("form", __name__, template_folder="templates")
 
@@ -47,7 +48,7 @@ _HTTP_CODES = {
 def allowed_origins() -> list[str]:
     """KOMMENTERA_ALLOWED_ORIGINS plus Kommentera's own origin (the demo page lives there)."""
     settings: Settings = current_app.extensions["kommentera.settings"]
-    own = parse_origin(request.host_url)
+    own = own_origin()
     return [*settings.allowed_origins, *([own] if own else [])]
 
 
@@ -93,7 +94,7 @@ def submit() -> Response:
     comment = submit_comment(session, _domain_fields(form), client_info(), rules_config())
     session.commit()
     metrics.record_verdict(comment.status)
-    target = return_target() or url_for("form.thanks", _external=True)
+    target = return_target() or external_url("form.thanks")
     if comment.status is CommentStatus.APPROVED:
         location = with_comment_anchor(target, comment.id)
     else:
@@ -107,13 +108,25 @@ def thanks() -> str:
     return render_template("thanks.html", held="unapproved" in request.args)
 
 
-def _error_page(status: int, code: str, errors: list[FieldError], keep_input: bool) -> Response:
+def _error_page(
+    status: int,
+    code: str,
+    errors: list[FieldError],
+    keep_input: bool,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """What happened (the title), what to do (the advice) and, when sending again can work,
+    the form re-filled with everything typed."""
+    headers = headers or {}
     typed = {}
-    if keep_input and request.mimetype in FORM_MEDIA_TYPES:
+    if keep_input and code in RESENDABLE and request.mimetype in FORM_MEDIA_TYPES:
         typed = {name: request.form.get(name, "") for name in (*FORM_FIELDS, "redirect_to")}
+    wait = headers.get("Retry-After")
     body = render_template(
         "form_error.html",
         title=title(code),
+        already_received=code == "duplicate",
+        advice=form_advice(code, int(wait) if wait else None),
         errors=[(field_label(e.field), field_message(e.code, e.params)) for e in errors],
         typed=typed,
         # After a 413 or 415 the form cannot be read again; only the Referer is left.
@@ -121,7 +134,7 @@ def _error_page(status: int, code: str, errors: list[FieldError], keep_input: bo
         if keep_input
         else safe_redirect_target(request.referrer, allowed_origins()),
     )
-    return Response(body, status=status, mimetype="text/html")
+    return Response(body, status=status, mimetype="text/html", headers=headers)
 
 
 @bp.errorhandler(InvalidFieldsError)
@@ -131,9 +144,7 @@ def _invalid(error: InvalidFieldsError) -> Response:
 
 def _rejected(error: KommenteraError) -> Response:
     status, code, headers = rejection(error)
-    response = _error_page(status, code, [], keep_input=True)
-    response.headers.update(headers)
-    return response
+    return _error_page(status, code, [], keep_input=True, headers=headers)
 
 
 for _rejection in REJECTIONS:
@@ -152,9 +163,10 @@ def _problem(error: ProblemError) -> Response:
 def _http(error: HTTPException) -> Response:
     status = error.code or 400
     # A body past the size limit cannot be read back, so there is nothing to re-fill.
-    response = _error_page(
-        status, _HTTP_CODES.get(status, "bad_request"), [], keep_input=status != 413
+    return _error_page(
+        status,
+        _HTTP_CODES.get(status, "bad_request"),
+        [],
+        keep_input=status != 413,
+        headers=limits.retry_after() if isinstance(error, RateLimitExceeded) else None,
     )
-    if isinstance(error, RateLimitExceeded):
-        response.headers.update(limits.retry_after())
-    return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import LazyString, gettext
+from flask_babel import LazyString, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 FIELD_MESSAGES: dict[str, LazyString] = {
@@ -33,6 +33,7 @@ TITLES: dict[str, LazyString] = {
     "not_found": _l("Not found."),
     "method_not_allowed": _l("This method is not allowed here."),
     "unauthorized": _l("A valid moderator token is required."),
+    "forbidden": _l("This needs a token with the admin role."),
     "version_conflict": _l("The comment was changed by someone else; reload it and try again."),
     "service_unavailable": _l("The service is temporarily unavailable; try again shortly."),
     "database_unreachable": _l("The database cannot be reached."),
@@ -63,8 +64,57 @@ LIMIT_MESSAGES: dict[str, LazyString] = {
     "max_bytes": _l("At most %(limit)s bytes (letters like å, ä and ö count as two)."),
     "max_chars": _l("At most %(limit)s characters."),
     "max_items": _l("At most %(limit)s values."),
-    "max_depth": _l("At most %(limit)s levels of replies."),
 }
+
+
+# What a commenter can do about a form error; the title has said what happened.
+FORM_ADVICE: dict[str, LazyString] = {
+    "invalid_fields": _l(
+        "Nothing you typed has been lost: correct the form below and send it again."
+    ),
+    "duplicate": _l(
+        "Your comment arrived the first time, so there is no need to send it again: "
+        "it is published, or waiting for moderation."
+    ),
+    "comments_closed": _l("This post takes no more comments, so sending it again will not help."),
+    "too_large": _l(
+        "Go back to the post (your browser may still have your text), shorten the comment "
+        "and send it again."
+    ),
+    "unsupported_form_media_type": _l(
+        "The form that sent this is not a working comment form; please tell the blog's owner."
+    ),
+    "internal_error": _l("Nothing you typed has been lost: send the form below again shortly."),
+    "service_unavailable": _l(
+        "Nothing you typed has been lost: send the form below again shortly."
+    ),
+    "bad_request": _l("Go back to the post and send your comment again."),
+}
+# Errors after which sending the same form again can succeed, so it is shown re-filled.
+RESENDABLE = {"invalid_fields", "flood", "rate_limited", "internal_error", "service_unavailable"}
+
+
+def form_advice(code: str, wait_seconds: int | None) -> str:
+    if wait_seconds is not None:
+        return ngettext(
+            "Nothing you typed has been lost: wait %(num)d second, then send the form below again.",
+            "Nothing you typed has been lost: wait %(num)d seconds, then send the form below "
+            "again.",
+            wait_seconds,
+        )
+    return str(FORM_ADVICE.get(code, FORM_ADVICE["bad_request"]))
+
+
+def _reply_levels(max_depth: int) -> str:
+    # KOMMENTERA_MAX_DEPTH counts the top-level comment as level 1, so replies get one less.
+    levels = max_depth - 1
+    if levels < 1:
+        return gettext("Replies are not accepted here.")
+    return ngettext(
+        "Replies can be nested at most %(num)d level deep.",
+        "Replies can be nested at most %(num)d levels deep.",
+        levels,
+    )
 
 
 def field_message(code: str, params: dict[str, Any]) -> str:
@@ -72,6 +122,8 @@ def field_message(code: str, params: dict[str, Any]) -> str:
     for key, template in LIMIT_MESSAGES.items():
         if key in params:
             message = f"{message} {gettext(str(template), limit=params[key])}"
+    if "max_depth" in params:
+        message = f"{message} {_reply_levels(params['max_depth'])}"
     return message
 
 

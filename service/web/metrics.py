@@ -11,15 +11,23 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Flask, Response, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    start_http_server,
+    values,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.db import database
+from service.config import Settings
+from service.db import create_db_engine, database
 from service.models import Comment
 from service.web.requestlog import route
 
@@ -29,6 +37,11 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The routes that submit a comment: the JSON API and the two HTML form endpoints.
 SUBMIT_RULES = frozenset({"/api/v1/comments", "/comments/form", "/wp-comments-post.php"})
+# A client can send any token as the method; each new label value would be a new series
+# forever (150 made-up methods took /metrics from 22 KB to 300 KB). Others count as "other",
+# as unmatched paths all count as one route.
+STANDARD_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 
 
 def enable_multiprocess(directory: Path) -> None:
@@ -39,6 +52,24 @@ def enable_multiprocess(directory: Path) -> None:
     directory.mkdir(parents=True)
     os.environ[MULTIPROC_ENV] = str(directory)
     values.ValueClass = values.get_value_class()
+
+
+def serve_on_own_port(settings: Settings, host: str) -> None:
+    """KOMMENTERA_METRICS_PORT: the gunicorn master answers /metrics itself, from a thread,
+    summing the workers' files as the public endpoint would. Call after enable_multiprocess.
+    Its engine keeps no connection open, so none is inherited by workers forked later."""
+    start_http_server(
+        settings.metrics_port,
+        addr=host,
+        registry=_workers_registry(QueueDepthCollector(create_db_engine(settings, pooled=False))),
+    )
+
+
+def _workers_registry(queue_depth: Collector) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    registry.register(queue_depth)
+    return registry
 
 
 def worker_exited(pid: int) -> None:
@@ -94,6 +125,20 @@ class Metrics:
             ["verdict"],
             registry=registry,
         )
+        self.untrusted_forwarded_for = Counter(
+            "kommentera_untrusted_forwarded_for",
+            "Requests carrying X-Forwarded-For while KOMMENTERA_TRUSTED_PROXIES is 0",
+            registry=registry,
+        )
+        self.rate_limit_storage_errors = Counter(
+            "kommentera_rate_limit_storage_errors",
+            "Write requests let through unlimited because the rate-limit storage failed",
+            registry=registry,
+        )
+
+
+def method_label() -> str:
+    return request.method if request.method in STANDARD_METHODS else OTHER_METHOD
 
 
 def _start() -> None:
@@ -104,6 +149,10 @@ def record_verdict(status: str) -> None:
     """Called by a submitting view with the comment's first status, which the response may
     not show: a spam verdict answers like a held comment."""
     g.submission_verdict = status
+
+
+def record_untrusted_forwarded_for() -> None:
+    current_app.extensions["kommentera.metrics"].untrusted_forwarded_for.inc()
 
 
 def _verdict(response: Response) -> str | None:
@@ -123,11 +172,11 @@ def init_app(app: Flask) -> None:
     app.extensions["kommentera.metrics"] = metrics
 
     def _record(response: Response) -> Response:
-        rule = route()
+        rule, method = route(), method_label()
         started = g.get("metrics_started")
-        metrics.requests.labels(request.method, rule, str(response.status_code)).inc()
+        metrics.requests.labels(method, rule, str(response.status_code)).inc()
         if started is not None:
-            metrics.latency.labels(request.method, rule).observe(time.perf_counter() - started)
+            metrics.latency.labels(method, rule).observe(time.perf_counter() - started)
         if rule in SUBMIT_RULES and request.method == "POST" and (verdict := _verdict(response)):
             metrics.submissions.labels(verdict).inc()
         return response
@@ -135,11 +184,11 @@ def init_app(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_record)
 
+    settings: Settings = app.extensions["kommentera.settings"]
+    if settings.metrics_port:  # served on that port (serve_on_own_port), not to the public
+        return
+
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
-        registry = own_registry
-        if registry is None:
-            registry = CollectorRegistry()
-            MultiProcessCollector(registry)
-            registry.register(queue_depth)
+        registry = own_registry or _workers_registry(queue_depth)
         return Response(generate_latest(registry), mimetype=None, content_type=CONTENT_TYPE)

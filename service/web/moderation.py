@@ -9,11 +9,12 @@ from flask import Blueprint, Response, jsonify, request
 
 from service.comments.queries import any_comment, audit_events, author_history, moderation_queue
 from service.comments.review import MAX_BULK_IDS, bulk_set_status, delete_comment, update_comment
+from service.comments.validation import parse_digits
 from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError
 from service.models import Comment, CommentStatus
 from service.web import serializers
-from service.web.auth import current_moderator, require_moderator
+from service.web.auth import current_moderator, require_admin, require_moderator
 from service.web.params import (
     MAX_ID,
     choice_param,
@@ -44,8 +45,10 @@ def _expected_version() -> int | None:
     if not request.if_match or request.if_match.star_tag:
         return None
     for tag in request.if_match.as_set(include_weak=True):
-        if tag and tag.startswith("v") and tag[1:].isdigit():  # W/"" parses as None
-            return int(tag[1:])
+        if tag and tag.startswith("v"):  # W/"" parses as None
+            version = parse_digits(tag[1:])
+            if version is not None:
+                return version
     return -1
 
 
@@ -134,6 +137,7 @@ def bulk() -> Response:
 
 @bp.delete("/comments/<int:comment_id>")
 def delete(comment_id: int) -> tuple[str, int]:
+    require_admin()
     session = request_session()
     delete_comment(
         session, comment_id, actor=current_moderator().name, expected_version=_expected_version()

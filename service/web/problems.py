@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -126,6 +127,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_down(error: OperationalError) -> Response:
         log.error("database unavailable: %s", type(error.orig).__name__)
+        return problem(
+            503, "service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
+
+    @app.errorhandler(PoolTimeoutError)
+    def _no_free_connection(_error: PoolTimeoutError) -> Response:
+        log.error("database busy: no free pooled connection")
         return problem(
             503, "service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
         )

@@ -63,9 +63,11 @@ def list_comments() -> Response:
     connection = request_connection()
     thread = public_state(connection, post_id)
     # The ETag is built from the thread's public version alone, so an unchanged thread
-    # answers 304 after one indexed row read, before any comment is loaded.
-    state = f"{thread.id}.{thread.public_version}" if thread else "0.0"
-    etag = f"{state}.{limit}.{after or 0}"
+    # answers 304 after one indexed row read, before any comment is loaded. Not from the
+    # thread's id: a thread exists from its first comment, published or not, and an ETag
+    # must not tell a post with only held comments from one nobody commented on.
+    version = thread.public_version if thread else 0
+    etag = f"{version}.{limit}.{after or 0}"
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:

@@ -73,9 +73,9 @@ def _delete(client: FlaskClient, headers: dict[str, str], comment_id: int) -> No
 
 
 def test_author_history_equals_a_recount_after_every_kind_of_change(
-    client: FlaskClient, moderator_headers: dict[str, str], session: Session
+    client: FlaskClient, admin_headers: dict[str, str], session: Session
 ) -> None:
-    headers = moderator_headers
+    headers = admin_headers  # an admin may also delete
     asa = "asa.oberg@exempel.se"
     submit_approved(client, headers, email=asa, body="Först")
     known = submit(client, email=asa, body="Igen")  # approved by the known_author rule

@@ -9,13 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service import db
 from service.app import create_app
 from service.config import Settings
-from service.models import Comment, CommentStatus
+from service.models import Comment, CommentStatus, Thread
 from tests.builders import approve, metric_sample, settings_for, submit
 
 BLOG = "https://blogg.exempel.se"
@@ -319,3 +319,65 @@ def app_with_rules(database_url: str) -> Iterator[Callable[..., FlaskClient]]:
     yield make
     for app in apps:
         db.database(app).engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("language", "received", "no_need"),
+    [
+        ("en", "Your comment was already received", "there is no need to send it again"),
+        ("sv", "Din kommentar har redan tagits emot", "du behöver inte skicka den igen"),
+    ],
+)
+def test_a_duplicate_form_post_says_it_was_received_and_not_to_send_it_again(
+    client: FlaskClient, session: Session, language: str, received: str, no_need: str
+) -> None:
+    client.post("/comments/form", data=wordpress_form(lang=language))
+
+    again = client.post("/comments/form", data=wordpress_form(lang=language))
+
+    assert again.status_code == 409
+    page = again.get_data(as_text=True)
+    assert received in page
+    assert no_need in page
+    assert "send it again." not in page
+    assert "skicka det igen" not in page
+    assert "<textarea" not in page  # no form inviting a second failure
+    assert f'href="{POST_URL}"' in page
+    assert len(_comments(session)) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "advice"),
+    [
+        ("en", "wait {} seconds, then send the form below again."),
+        ("sv", "vänta {} sekunder och skicka sedan formuläret nedan igen."),
+    ],
+)
+def test_a_flooded_form_post_gives_the_wait_time_from_retry_after(
+    app_with_rules: Callable[..., FlaskClient], language: str, advice: str
+) -> None:
+    client = app_with_rules(flood_seconds=60)
+    client.post("/comments/form", data=wordpress_form(lang=language))
+
+    second = client.post("/comments/form", data=wordpress_form(comment="Till", lang=language))
+
+    assert second.status_code == 429
+    wait = int(second.headers["Retry-After"])
+    assert 1 < wait <= 60
+    assert advice.format(wait) in second.get_data(as_text=True)
+
+
+def test_a_closed_post_says_sending_again_will_not_help(
+    app_with_rules: Callable[..., FlaskClient], session: Session
+) -> None:
+    client = app_with_rules()
+    client.post("/comments/form", data=wordpress_form())
+    session.execute(update(Thread).values(closed=True))
+    session.commit()
+
+    closed = client.post("/comments/form", data=wordpress_form(comment="Sent"))
+
+    assert closed.status_code == 403
+    page = closed.get_data(as_text=True)
+    assert "so sending it again will not help" in page
+    assert "<textarea" not in page

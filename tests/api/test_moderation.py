@@ -296,26 +296,50 @@ def test_bulk_rejects_bad_input(
 
 
 def test_delete_is_permanent_keeps_the_audit_trail_and_reparents_replies(
-    client: FlaskClient, moderator_headers: dict[str, str], session: Session
+    client: FlaskClient, admin_headers: dict[str, str], session: Session
 ) -> None:
-    parent = submit_approved(client, moderator_headers, body="förälder")
-    reply = submit_approved(client, moderator_headers, body="svar", parent_id=parent)
+    parent = submit_approved(client, admin_headers, body="förälder")
+    reply = submit_approved(client, admin_headers, body="svar", parent_id=parent)
 
-    response = client.delete(f"{QUEUE}/{parent}", headers=moderator_headers)
+    response = client.delete(f"{QUEUE}/{parent}", headers=admin_headers)
 
     assert response.status_code == 204
     assert session.get(Comment, parent) is None
     assert session.get(Comment, reply).parent_id is None
-    assert client.get(f"{QUEUE}/{parent}", headers=moderator_headers).status_code == 404
-    assert client.delete(f"{QUEUE}/{parent}", headers=moderator_headers).status_code == 404
+    assert client.get(f"{QUEUE}/{parent}", headers=admin_headers).status_code == 404
+    assert client.delete(f"{QUEUE}/{parent}", headers=admin_headers).status_code == 404
     events = client.get(
-        f"/api/v1/moderation/events?comment_id={parent}", headers=moderator_headers
+        f"/api/v1/moderation/events?comment_id={parent}", headers=admin_headers
     ).get_json()["events"]
     assert [e["action"] for e in events] == ["created", "status_changed", "deleted"]
-    assert events[-1]["actor"] == "moderator-1"
+    assert events[-1]["actor"] == "admin-1"
     assert client.get("/api/v1/comments/count?post_id=haninge-och-kalix").get_json() == {
         "counts": {"haninge-och-kalix": 1}
     }
+
+
+def test_a_moderator_may_not_delete_permanently_403_forbidden(
+    client: FlaskClient, moderator_headers: dict[str, str], session: Session
+) -> None:
+    comment_id = submit_approved(client, moderator_headers)
+
+    response = client.delete(f"{QUEUE}/{comment_id}", headers=moderator_headers)
+
+    assert response.status_code == 403
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "forbidden"
+    assert session.get(Comment, comment_id) is not None
+    events = client.get(
+        "/api/v1/moderation/events",
+        query_string={"comment_id": comment_id},
+        headers=moderator_headers,
+    ).get_json()["events"]
+    assert "deleted" not in [e["action"] for e in events]
+    # Everything else stays open to moderators: they can still take the comment down.
+    trashed = client.patch(
+        f"{QUEUE}/{comment_id}", json={"status": "trash"}, headers=moderator_headers
+    )
+    assert trashed.status_code == 200
 
 
 def test_the_audit_log_records_who_what_from_to_and_when(

@@ -72,12 +72,12 @@ def test_the_api_answers_as_its_openapi_document_says(
 
 
 def test_ids_too_large_for_the_database_are_not_found_not_server_errors(
-    client: FlaskClient, moderator_headers: dict[str, str]
+    client: FlaskClient, moderator_headers: dict[str, str], admin_headers: dict[str, str]
 ) -> None:
     huge = 2**63
     assert client.get(f"/api/v1/comments/{huge}").status_code == 404
     assert (
-        client.delete(f"/api/v1/moderation/comments/{huge}", headers=moderator_headers).status_code
+        client.delete(f"/api/v1/moderation/comments/{huge}", headers=admin_headers).status_code
         == 404
     )
     response = client.post("/api/v1/comments", json=comment_payload(parent_id=huge))

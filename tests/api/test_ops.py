@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 from flask.testing import FlaskClient
 
+from service import db
 from service.app import create_app
 from service.config import Settings
-from tests.builders import approve, metric_sample, submit
+from tests.builders import approve, metric_sample, settings_for, submit
 
 
 def test_healthz_answers_ok_without_touching_the_database(tmp_path: Path) -> None:
@@ -76,3 +78,37 @@ def test_a_well_formed_request_id_is_returned_and_a_missing_one_is_generated(
     assert echoed.headers["X-Request-ID"] == "abc-123"
     generated = client.get("/healthz", headers={"X-Request-ID": "bad id with <spaces>"})
     assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["X-Request-ID"])
+
+
+def test_made_up_methods_and_random_paths_do_not_grow_the_metrics(client: FlaskClient) -> None:
+    submit(client)
+    client.get("/api/v1/comments", query_string={"post_id": "haninge-och-kalix"})
+    client.get("/nowhere")
+    client.open("/nowhere", method="MADEUP")
+    client.open("/api/v1/comments", method="MADEUP")
+    client.get("/metrics")
+    before = len(client.get("/metrics").data)
+
+    for number in range(150):
+        client.open("/api/v1/comments", method=f"METHOD{number}")
+        client.open(f"/random/{uuid.uuid4().hex}/{number}", method=f"PATH{number}")
+        client.get(f"/{uuid.uuid4().hex}")
+    text = client.get("/metrics").get_data(as_text=True)
+
+    # Series are a fixed list: all the traffic above landed in series that existed before.
+    assert len(text) < before * 1.1
+    assert "METHOD" not in text
+    assert "PATH" not in text
+    requests_total = "kommentera_http_requests_total"
+    assert metric_sample(text, requests_total, method="other", route="<unmatched>", status="405")
+    assert metric_sample(text, requests_total, method="GET", route="<unmatched>", status="404")
+
+
+def test_with_a_metrics_port_the_app_has_no_public_metrics(database_url: str) -> None:
+    app = create_app(settings_for(database_url, metrics_port=9464))
+    try:
+        response = app.test_client().get("/metrics")
+    finally:
+        db.database(app).engine.dispose()
+
+    assert response.status_code == 404

@@ -349,6 +349,44 @@ def test_replies_deeper_than_five_levels_are_rejected_by_default(
     assert len(_stored(session)) == 5
 
 
+@pytest.mark.parametrize(
+    ("language", "limit_sentence"),
+    [
+        ("en", "Replies can be nested at most 1 level deep."),
+        ("sv", "Svar kan läggas högst 1 nivå djupt."),
+    ],
+)
+def test_the_depth_message_counts_reply_levels_not_levels_with_the_top_comment(
+    configure: Configure, moderator_headers: dict[str, str], language: str, limit_sentence: str
+) -> None:
+    client = configure(max_depth=2)  # a top-level comment and one level of replies
+    top = submit_approved(client, moderator_headers, body="Överst")
+    reply = submit_approved(client, moderator_headers, parent_id=top, body="Svar")
+
+    response = client.post(
+        "/api/v1/comments",
+        json=comment_payload(parent_id=reply, body="Svar på svar"),
+        headers={"Accept-Language": language},
+    )
+
+    assert response.status_code == 422
+    message = response.get_json()["errors"][0]["message"]
+    assert message.endswith(limit_sentence)
+    assert "2" not in message
+
+
+def test_with_max_depth_one_the_message_says_replies_are_not_accepted(
+    configure: Configure, moderator_headers: dict[str, str]
+) -> None:
+    client = configure(max_depth=1)
+    top = submit_approved(client, moderator_headers, body="Överst")
+
+    response = client.post("/api/v1/comments", json=comment_payload(parent_id=top, body="Svar"))
+
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["message"].endswith("Replies are not accepted here.")
+
+
 def test_known_authors_are_approved_at_once_only_when_switched_on(
     configure: Configure, session: Session, moderator_headers: dict[str, str]
 ) -> None:

@@ -111,7 +111,7 @@ def test_limits_are_counted_in_utf8_bytes(client: FlaskClient, field: str, value
     ("field", "value"),
     [
         ("name", "å" * 122 + "a"),  # 245 bytes
-        ("email", "a" * 89 + "@exempel.se"),  # 100 bytes
+        ("email", "a" * 64 + "@" + "b" * 32 + ".se"),  # 100 bytes, the longest local part
         ("url", "https://exempel.se/" + "a" * 181),  # 200 bytes
         ("body", "ö" * 32_762 + "a"),  # 65 525 bytes
     ],
@@ -182,13 +182,12 @@ def test_wrong_json_types_are_invalid_type(client: FlaskClient, payload: dict) -
     [
         "javascript:alert(1)",
         "ftp://exempel.se",
-        "exempel.se",
         "http://",
         "https://a b.se",
         "//x.se",
     ],
 )
-def test_only_absolute_http_and_https_urls_are_accepted(client: FlaskClient, url: str) -> None:
+def test_only_http_and_https_urls_are_accepted(client: FlaskClient, url: str) -> None:
     response = client.post("/api/v1/comments", json=comment_payload(url=url))
     assert _errors(response) == {"url": "invalid_url"}
 

@@ -74,3 +74,45 @@ def test_an_unknown_role_is_refused(app: Flask, session: Session) -> None:
 
     assert result.exit_code == 2
     assert session.scalars(select(Moderator)).all() == []
+
+
+def test_rotate_gives_the_same_name_and_role_a_new_token_and_the_old_one_stops(
+    app: Flask, session: Session
+) -> None:
+    old = _invoke(app, "tokens", "create", "gustav", "--role", "admin").stdout.strip()
+
+    rotated = _invoke(app, "tokens", "rotate", "gustav")
+
+    assert rotated.exit_code == 0, rotated.output
+    new = rotated.stdout.strip()
+    assert new.startswith("kmt_")
+    assert new != old
+    client = app.test_client()
+    for token, status in ((old, 401), (new, 200)):
+        response = client.get(
+            "/api/v1/moderation/comments", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == status
+    stored = session.scalars(select(Moderator)).one()
+    assert (stored.name, stored.role, stored.revoked_at) == ("gustav", Role.ADMIN, None)
+
+
+def test_a_revoked_name_is_brought_back_by_rotate_which_create_points_to(app: Flask) -> None:
+    _invoke(app, "tokens", "create", "bertil")
+    _invoke(app, "tokens", "revoke", "bertil")
+
+    again = _invoke(app, "tokens", "create", "bertil")
+    rotated = _invoke(app, "tokens", "rotate", "bertil")
+
+    assert again.exit_code == 1
+    assert "(revoked): `kommentera tokens rotate bertil` gives it a new token" in again.output
+    assert rotated.exit_code == 0
+    listed = _invoke(app, "tokens", "list").stdout
+    assert listed.split("\t")[:3] == ["bertil", "moderator", "active"]
+
+
+def test_rotating_an_unknown_name_points_to_create(app: Flask) -> None:
+    result = _invoke(app, "tokens", "rotate", "nobody")
+
+    assert result.exit_code == 1
+    assert "no token named 'nobody': `kommentera tokens create nobody`" in result.output

@@ -107,3 +107,52 @@ def test_a_missing_email_shows_the_swedish_error_and_keeps_the_comment(server, b
     page.wait_for_url("**/demo/?unapproved=*")
     assert "Din kommentar väntar på granskning." in page.content()
     context.close()
+
+
+# Collects every Content-Security-Policy violation the page reports, from the first byte.
+_RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+def test_the_pages_work_under_their_content_security_policy(server, browser) -> None:
+    base, _env = server
+    context = browser.new_context(locale="en-GB")
+    context.add_init_script(_RECORD_VIOLATIONS)
+    page = context.new_page()
+    violations: list[str] = []
+
+    def visited() -> None:
+        violations.extend(page.evaluate("window.__violations"))
+
+    first = page.goto(f"{base}/demo/")
+    policy = first.headers["content-security-policy"]
+    assert "unsafe-inline" not in policy
+    assert "default-src 'none'" in policy
+    # The page is styled by its own stylesheet, which the policy lets in.
+    assert page.locator("body").evaluate("b => getComputedStyle(b).backgroundColor") == (
+        "rgb(246, 246, 243)"
+    )
+    assert page.locator(".comment-list").evaluate("l => getComputedStyle(l).listStyleType") == (
+        "none"
+    )
+    visited()
+
+    _field(page, "Name").fill("Policy Pia")
+    _field(page, "Comment").fill("Styled, with no inline style at all.")
+    page.get_by_role("button", name="Post Comment").click()  # no e-mail: the error page
+    assert "Email: This field is required." in page.get_by_role("alert").inner_text()
+    assert page.locator(".errors").evaluate("e => getComputedStyle(e).borderTopStyle") == "solid"
+    visited()
+
+    _field(page, "Email").fill("pia@exempel.se")
+    page.get_by_role("button", name="Post Comment").click()  # form-action, then a redirect
+    page.wait_for_url("**/demo/?unapproved=*")
+    assert page.get_by_role("status").inner_text() == "Your comment is awaiting moderation."
+    visited()
+    context.close()
+
+    assert violations == []

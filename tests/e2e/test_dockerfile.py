@@ -9,11 +9,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.support.server import BIN, Server, server_env, start_server
 
@@ -117,3 +120,45 @@ def test_the_image_healthcheck_command_passes_against_that_server(
         [sys.executable, *command[1:]], env=env, capture_output=True, check=False, timeout=30
     )
     assert result.returncode == 0, result.stderr
+
+
+CONSTRAINTS = Path(__file__).parents[2] / "constraints.txt"
+PYPROJECT = Path(__file__).parents[2] / "pyproject.toml"
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"every constraint is an exact pin: {line!r}"
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_the_image_installs_from_the_constraints_file() -> None:
+    builder = instructions()[: [kw for kw, _ in instructions()].index("FROM", 1)]
+    installs = [rest for kw, rest in builder if kw == "RUN" and "pip install" in rest]
+
+    assert any("constraints.txt" in rest for kw, rest in builder if kw == "COPY")
+    assert len(installs) == 1
+    assert "-c constraints.txt" in installs[0]
+
+
+def test_the_constraints_pin_every_dependency_within_pyproject_bounds() -> None:
+    pins = _pins()
+    dependencies = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
+    for dependency in map(Requirement, dependencies):
+        name = canonicalize_name(dependency.name)
+        assert name in pins, f"{name} is not pinned: make constraints"
+        assert dependency.specifier.contains(pins[name]), f"{name}=={pins[name]} vs {dependency}"
+    assert "kommentera" not in pins
+
+
+def test_pip_and_setuptools_leave_the_runtime_venv() -> None:
+    builder_runs = " ".join(rest for kw, rest in instructions() if kw == "RUN")
+
+    assert re.search(r"/opt/kommentera/bin/pip uninstall --yes pip setuptools", builder_runs)
+    # The final stage copies only that venv, so it is all the runtime image gets.
+    copies = [rest for kw, rest in final_stage() if kw == "COPY"]
+    assert copies == ["--from=builder /opt/kommentera /opt/kommentera"]

@@ -162,3 +162,6 @@ def test_serve_can_run_the_delivery_worker_itself(tmp_path: Path) -> None:
             assert server.stop() == 0
     assert [p["comment"]["id"] for p in receiver.received] == [response.json()["id"]]
     assert receiver.bad_signatures == 0
+    # Workers and the delivery process stop without a word of traceback.
+    assert "Traceback" not in server.log()
+    assert "can only join a child process" not in server.log()

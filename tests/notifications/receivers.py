@@ -1,11 +1,14 @@
 """Real local receivers for delivery tests: an HTTP webhook endpoint that checks the
-signature (and can fail its first requests), and an aiosmtpd SMTP server."""
+signature (and can fail its first requests), an aiosmtpd SMTP server, and a server that
+accepts connections and never answers."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,22 +75,58 @@ def webhook_receiver(secret: str, fail_first: int = 0) -> Iterator[WebhookReceiv
         thread.join()
 
 
-class _Inbox:
+class SmtpInbox:
+    """What the SMTP server received: each message parsed, and as the raw DATA bytes."""
+
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.raw: list[bytes] = []
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.raw.append(envelope.original_content)
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[int, list[Message]]]:
-    inbox = _Inbox()
+def smtp_inbox() -> Iterator[tuple[int, SmtpInbox]]:
+    inbox = SmtpInbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield port, inbox.messages
+        yield port, inbox
     finally:
         controller.stop()
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[int, list[Message]]]:
+    with smtp_inbox() as (port, inbox):
+        yield port, inbox.messages
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A TCP server on 127.0.0.1 that accepts every connection and never sends a byte (a
+    hung webhook receiver or SMTP server); yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()

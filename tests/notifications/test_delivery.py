@@ -3,6 +3,7 @@ retrying with backoff and giving up after the configured attempts."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from service.config import Settings
 from service.models import OutboxEvent, utcnow
 from service.notifications import worker
 from tests.builders import approve, submit
-from tests.notifications.receivers import smtp_server, webhook_receiver
+from tests.notifications.receivers import silent_server, smtp_server, webhook_receiver
 
 SECRET = "test-webhook-secret"
 
@@ -150,3 +151,75 @@ def test_moderators_get_an_email_for_each_held_comment_only(
     assert "Åsa" in body
     assert "asa@exempel.se" in body
     assert all(e.delivered_at is not None for e in _events(session))
+
+
+TIMEOUT = 1  # KOMMENTERA_WEBHOOK_TIMEOUT_SECONDS, which also bounds each SMTP conversation
+SLACK = 3  # seconds of database work and scheduling on a busy machine, per pass
+
+
+def _timed_pass(app: Flask, configured: Settings) -> float:
+    started = time.monotonic()
+    worker.deliver_due(db.database(app).writers, configured)
+    return time.monotonic() - started
+
+
+def test_a_receiver_that_accepts_and_never_answers_costs_a_pass_one_timeout(
+    app: Flask, client: FlaskClient, session: Session, settings: Settings
+) -> None:
+    for number in range(3):
+        submit(client, body=f"Kommentar {number}")  # held: moderators are e-mailed too
+    with silent_server() as port, smtp_server() as (smtp_port, inbox):
+        configured = replace(
+            settings,
+            webhook_url=f"http://127.0.0.1:{port}/hooks",
+            webhook_secret=SECRET,
+            webhook_timeout_seconds=TIMEOUT,
+            delivery_max_attempts=2,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_port,
+            smtp_starttls=False,
+            moderator_emails=("mod@exempel.se",),
+        )
+        first_pass = _timed_pass(app, configured)
+        after_first = [(e.attempts, e.last_error, e.next_attempt_at) for e in _events(session)]
+        _make_due(app)
+        second_pass = _timed_pass(app, configured)
+
+    # One timeout for the first event; the others skip the hung receiver in that pass
+    # instead of each waiting for it, and the e-mails are not held back behind it.
+    assert TIMEOUT <= first_pass < TIMEOUT + SLACK
+    assert TIMEOUT <= second_pass < TIMEOUT + SLACK
+    assert len(inbox) == 3
+    assert [(attempts, error) for attempts, error, _ in after_first] == [
+        (1, "webhook: receiver unreachable: TimeoutError"),
+        (1, "webhook: skipped, unreachable earlier in this pass"),
+        (1, "webhook: skipped, unreachable earlier in this pass"),
+    ]
+    assert all(due > utcnow() for _, _, due in after_first)  # retried after the backoff
+    events = _events(session)
+    assert all(e.failed_at is not None for e in events)  # out of attempts
+    assert all(e.channels_done == ["email"] for e in events)
+
+
+def test_an_smtp_server_that_accepts_and_never_answers_costs_one_timeout_per_attempt(
+    app: Flask, client: FlaskClient, session: Session, settings: Settings
+) -> None:
+    submit(client)  # held for review: moderators are e-mailed
+    with silent_server() as port:
+        configured = replace(
+            settings,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_starttls=False,
+            moderator_emails=("mod@exempel.se",),
+            webhook_timeout_seconds=TIMEOUT,
+        )
+        took = _timed_pass(app, configured)
+
+    assert TIMEOUT <= took < TIMEOUT + SLACK
+    [event] = _events(session)
+    assert event.attempts == 1
+    assert event.last_error.startswith("email: ")
+    assert event.delivered_at is None
+    assert event.failed_at is None
+    assert event.next_attempt_at > utcnow()

@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, Dialog, Error, Frame, Page, Request, Route
 
@@ -149,8 +150,11 @@ class Detector:
         url = route.request.url
         if url == PAGE_URL:
             route.fulfill(status=200, content_type="text/html; charset=utf-8", body=self.html)
-        elif url == self.shown and route.request.resource_type == "document":
-            route.continue_()  # a real server's page (visit)
+        elif self.shown != PAGE_URL and (
+            (url == self.shown and route.request.resource_type == "document")
+            or self._own_style(route.request)
+        ):
+            route.continue_()  # a real server's page (visit) and its stylesheet
         else:
             route.abort()
 
@@ -162,9 +166,21 @@ class Detector:
         self.hits.append(("", f"dialog:{dialog.type}"))
         dialog.dismiss()
 
+    def _own_style(self, request: Request) -> bool:
+        """The page's own stylesheet (under /static/ on its origin), which no sanitized
+        comment can ask for: <link> and <style> never survive."""
+        asked, page = urlsplit(request.url), urlsplit(self.shown)
+        return (
+            request.resource_type == "stylesheet"
+            and (asked.scheme, asked.netloc) == (page.scheme, page.netloc)
+            and asked.path.startswith("/static/")
+        )
+
     def _request(self, request: Request) -> None:
         if request.url.startswith("data:") and request.resource_type != "document":
             return  # a data: image or font never leaves the browser
+        if self._own_style(request):
+            return
         if request.url == self.shown and request.frame == self.page.main_frame:
             return
         try:

@@ -94,8 +94,8 @@ def _wait_until_up(server: Server, workers: int) -> None:
             healthy = requests.get(f"{server.base_url}/healthz", timeout=2).status_code == 200
             if healthy and len(worker_pids(server.process.pid)) >= workers:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or listening while the workers still boot
         time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"server did not start in {STARTUP_SECONDS}s:\n{server.log()}")

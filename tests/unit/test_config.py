@@ -27,6 +27,11 @@ def test_variables_are_read_with_the_prefix() -> None:
     assert (settings.port, settings.workers) == (9000, 4)
 
 
+def test_workers_are_gevent_unless_sync_is_chosen() -> None:
+    assert Settings.from_env({}).worker_class == "gevent"
+    assert Settings.from_env({"KOMMENTERA_WORKER_CLASS": "sync"}).worker_class == "sync"
+
+
 def test_outbox_retention_defaults_to_a_week_and_zero_keeps_events_forever() -> None:
     assert Settings.from_env({}).outbox_retention_days == 7
     assert Settings.from_env({"KOMMENTERA_OUTBOX_RETENTION_DAYS": "0"}).outbox_retention_days == 0
@@ -41,6 +46,7 @@ def test_outbox_retention_defaults_to_a_week_and_zero_keeps_events_forever() -> 
         ("KOMMENTERA_PORT", "http"),
         ("KOMMENTERA_PORT", "70000"),
         ("KOMMENTERA_WORKERS", "0"),
+        ("KOMMENTERA_WORKER_CLASS", "gthread"),
         ("KOMMENTERA_MAX_REQUEST_BYTES", "-5"),
         ("KOMMENTERA_OUTBOX_RETENTION_DAYS", "-1"),
         ("KOMMENTERA_OUTBOX_RETENTION_DAYS", "a week"),
