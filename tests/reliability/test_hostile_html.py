@@ -340,9 +340,13 @@ def test_the_page_checks_see_raw_markup_and_text_a_reader_would_not_see_as_typed
     # the classics only show that script runs, in both ways of showing comments.
     shown = detector.render(CLASSICS)
     embedded = detector.render(CLASSICS, via_inner_html=True)
+    # Real pages send a CSP that would block inline script; the detector must see past it.
+    strict = "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'\">"
+    behind_csp = detector.show_page(strict + "<img src=x onerror=alert(1)>", "body")
 
     assert shown.executions()
     assert embedded.executions()
+    assert behind_csp.executions() == ["alert(1)"]
     assert any(hit.startswith("request:") for hit in shown.hits)
     assert checked.executions()
     assert "escaped:b" in checked.hits
