@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from service.config import Settings
 from service.models import Base, Role
 from service.moderators import create_token
 from tests.builders import settings_for
+from tests.support.browser import chromium
 
 POSTGRES_URL = os.environ.get("KOMMENTERA_TEST_DATABASE_URL", "")
 POSTGRES_REQUIRED = os.environ.get("KOMMENTERA_REQUIRE_POSTGRES") == "1"
@@ -43,6 +45,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not POSTGRES_URL:
         terminalreporter.write_line(f"NOTICE: {POSTGRES_SKIP}", yellow=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for every browser test of the run: launching it takes seconds."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="session")

@@ -138,6 +138,19 @@ def _duplicate(connection: Connection, draft: CommentDraft, up_to: int) -> bool:
     return found is not None
 
 
+def newest_comment_at(
+    session: Session, email: str, ip: str | None, *, up_to: int = MAX_ID
+) -> datetime | None:
+    """When the newest comment with this e-mail or from this IP was written: the flood fact."""
+    connection = session.connection()
+    moments = [
+        connection.execute(_NEWEST[kind], {"value": value, "up_to": up_to}).scalar()
+        for kind, value in (("email", email), ("ip", ip))
+        if value
+    ]
+    return max((moment for moment in moments if moment is not None), default=None)
+
+
 def gather_facts(
     session: Session,
     draft: CommentDraft,
@@ -155,11 +168,6 @@ def gather_facts(
     thread = connection.execute(_THREAD_STATE, {"post_id": draft.post_id}).first()
     addresses = {"email": draft.email, "ip": ip}
 
-    def newest(kind: str) -> datetime | None:
-        return connection.execute(
-            _NEWEST[kind], {"value": addresses[kind], "up_to": up_to}
-        ).scalar()
-
     def marked_spam(kind: str) -> bool:
         verdict = connection.execute(
             _VERDICT[kind], {"value": addresses[kind], "up_to": up_to}
@@ -168,9 +176,7 @@ def gather_facts(
 
     kinds = [kind for kind, value in addresses.items() if value]
     last = (
-        [moment for kind in kinds if (moment := newest(kind)) is not None]
-        if (config.flood_seconds)
-        else []
+        newest_comment_at(session, draft.email, ip, up_to=up_to) if config.flood_seconds else None
     )
     known = (
         config.auto_approve_known_authors
@@ -188,7 +194,7 @@ def gather_facts(
         thread_created_at=thread.created_at if thread else None,
         depth=_depth(connection, draft.parent_id, config.max_depth),
         duplicate=_duplicate(connection, draft, up_to),
-        last_comment_at=max(last) if last else None,
+        last_comment_at=last,
         known_author=known,
         spam_signals=tuple(kind for kind in kinds if marked_spam(kind)),
     )

@@ -95,13 +95,18 @@ def duplicate(draft: CommentDraft, facts: Facts, config: RulesConfig) -> Verdict
     return None
 
 
+def flood_wait(last_comment_at: datetime | None, now: datetime, config: RulesConfig) -> int:
+    """Seconds until the same e-mail or IP may comment again (0: now)."""
+    if not config.flood_seconds or last_comment_at is None:
+        return 0
+    wait = config.flood_seconds - (now - last_comment_at).total_seconds()
+    return max(1, math.ceil(wait)) if wait > 0 else 0
+
+
 def flood(draft: CommentDraft, facts: Facts, config: RulesConfig) -> Verdict | None:
-    if not config.flood_seconds or facts.last_comment_at is None:
+    retry_after = flood_wait(facts.last_comment_at, facts.now, config)
+    if not retry_after:
         return None
-    wait = config.flood_seconds - (facts.now - facts.last_comment_at).total_seconds()
-    if wait <= 0:
-        return None
-    retry_after = max(1, math.ceil(wait))
     return Verdict(Action.REJECT, "flood", f"retry after {retry_after}s", FloodError(retry_after))
 
 

@@ -2,6 +2,8 @@
 
 This is the only module that imports bleach: an allowlist clean, rel="nofollow ugc" links,
 auto-linked bare URLs and WordPress-style paragraphs, all done on the html5lib token stream.
+Text is read as a browser reads it first (markup.py): a `<` that opens no real element is
+text, character references are decoded, and only then is anything kept or dropped.
 """
 
 from __future__ import annotations
@@ -9,12 +11,22 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 from bleach import html5lib_shim as shim
 from bleach.linkifier import LinkifyFilter
 from bleach.sanitizer import BleachSanitizerFilter
+
+from service.comments.markup import (
+    decode_attribute,
+    is_safe_url,
+    prepare_for_parsing,
+    read_references,
+    restore,
+)
+from service.comments.paragraphs import Paragraphs, Token, Written, serialize
 
 # p and br are only ever produced by the paragraph step; typed ones are stripped like <div>.
 _DISPLAY_TAGS = frozenset({"p", "br"})
@@ -31,18 +43,29 @@ ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "del": frozenset({"datetime"}),
     "q": frozenset({"cite"}),
 }
-ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})  # for href and cite, see _SafeUrls
+_URL_ATTRIBUTES = frozenset({(None, "href"), (None, "cite")})
 
 # Elements whose content is code, markup or form state rather than prose: dropped whole.
 DROP_CONTENT_TAGS = frozenset(
     {"script", "style", "template", "iframe", "noscript", "noembed", "noframes", "xmp"}
     | {"textarea", "title", "object", "embed", "svg", "math", "select", "option"}
 )
+# Limits that keep sanitizing linear and the HTML within MAX_GROWTH (documented in README);
+# the pre-parse ones are in markup.py, MAX_INLINE_DEPTH in paragraphs.py.
+# Reopening inline elements cut by a blank line or a blockquote writes their tags again; a
+# body may spend this much plus a quarter of its own length on that, then they stay closed.
+_REOPEN_BUDGET = 64
+_REOPEN_SHARE = 4
+# The HTML is at most 4 characters per typed one (`<` is `&lt;`) plus 1 KB. Only link floods
+# and formatting cut by many blank lines grow more; such a body is stored as plain paragraphs.
+MAX_GROWTH, MAX_GROWTH_SLACK = 4, 1024
 _INPUT_TAGS = ALLOWED_TAGS - _DISPLAY_TAGS
-_BLOCK_TAGS = frozenset({"blockquote"})
-_SEPARATORS = frozenset({"p", "br", "blockquote"})  # separate words even without whitespace
-_BLANK = " \t\r\f"  # not U+00A0: a typed non-breaking space is deliberate content
+_MARKUP_CHARACTERS = frozenset("&<>")  # references to these become text: same HTML either way
 REL = "nofollow ugc"
+_ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_SEPARATOR_TAG = re.compile(r"</?(?:p|br|blockquote)(?=[\t\n\f\r />])[^>]*>", re.IGNORECASE)
+_LINK_START = re.compile(r"<a(?=[\t\n\f\r />])", re.IGNORECASE)
 
 # Bare URLs in text need an explicit http(s) scheme or a leading "www." so that plain words
 # like "example.com" stay text. Same shape as bleach's build_url_re, but any alphabetic TLD.
@@ -55,12 +78,13 @@ _URL_RE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
-Token = dict[str, Any]
-
 # bleach.Cleaner parses with the same tag list it sanitizes with, so a <script> would already
 # be flattened into plain text before any filter could see it. We therefore assemble the same
 # pipeline from bleach's parts: parse knowing the drop-content tags, drop those subtrees, then
-# sanitize with the strict input allowlist. Parsers hold state, so calls are serialized.
+# sanitize with the strict input allowlist. The parser holds state, so parses are serialized.
+# bleach keeps references undecoded in text and attributes and decodes them again in several
+# places, each its own way; here _References decodes them once, as a browser does, and every
+# later step sees decoded text (references survive only as Entity tokens, already checked).
 _LOCK = threading.Lock()
 _PARSER = shim.BleachHTMLParser(
     tags=_INPUT_TAGS | DROP_CONTENT_TAGS,
@@ -68,31 +92,63 @@ _PARSER = shim.BleachHTMLParser(
     consume_entities=False,
     namespaceHTMLElements=False,
 )
-_TEXT_PARSER = shim.HTMLParser(namespaceHTMLElements=False)  # decodes entities, for inspection
 _WALKER = shim.getTreeWalker("etree")
-
-
-class _Serializer(shim.BleachHTMLSerializer):
-    def escape_base_amp(self, stoken: str) -> Iterator[str]:
-        # html5lib escapes "<" in attribute values (escape_lt_in_attrs) but never ">".
-        for part in super().escape_base_amp(stoken):
-            yield part.replace(">", "&gt;")
-
-
-_SERIALIZER = _Serializer(
-    quote_attr_values="always",
-    quote_char='"',  # bleach's &-handling and our ">" escaping only run on "-quoted values
-    omit_optional_tags=False,
-    escape_lt_in_attrs=True,
-    resolve_entities=False,  # keep typed entities as entities, and å, ”, U+00A0 as characters
-    sanitize=False,  # BleachSanitizerFilter does that
-    alphabetical_attributes=False,
-)
 
 
 def _nofollow_ugc(attrs: dict[Any, str], is_new: bool) -> dict[Any, str]:
     attrs[(None, "rel")] = REL  # replaces any rel the commenter wrote
     return attrs
+
+
+class _References(shim.Filter):
+    """Decode character references in text and attribute values the way a browser reads
+    them and remove control characters. A reference to a printable character stays a
+    reference (an Entity token carrying its value), so `&nbsp;` is written as typed."""
+
+    def __iter__(self) -> Iterator[Token]:
+        for token in super().__iter__():
+            kind = token["type"]
+            if kind == "Characters":
+                yield from self._text(restore(token["data"]))
+            elif kind in ("StartTag", "EmptyTag") and token["data"]:
+                data = token["data"].items()
+                token["data"] = {key: decode_attribute(restore(value)) for key, value in data}
+                yield token
+            else:
+                yield token
+
+    def _text(self, data: str) -> Iterator[Token]:
+        if "&" not in data:
+            yield {"type": "Characters", "data": data}
+            return
+        for text, name in read_references(data):
+            if name is None or text in _MARKUP_CHARACTERS:
+                yield {"type": "Characters", "data": text}
+            else:
+                yield {"type": "Entity", "name": name, "value": text}
+
+
+class _Sanitizer(BleachSanitizerFilter):
+    def sanitize_characters(self, token: Token) -> Token:
+        return token  # already decoded: bleach would read `&lt;` typed as `&amp;lt;` again
+
+
+class _SafeUrls(shim.Filter):
+    """Our own check after bleach's: href and cite only relative or http, https, mailto.
+    The attribute goes; the element and its text stay."""
+
+    def __iter__(self) -> Iterator[Token]:
+        for token in super().__iter__():
+            if token["type"] == "StartTag" and token["data"]:
+                for key in _URL_ATTRIBUTES & token["data"].keys():
+                    if not is_safe_url(token["data"][key], ALLOWED_PROTOCOLS):
+                        del token["data"][key]
+            yield token
+
+
+class _Linkify(LinkifyFilter):
+    def extract_entities(self, token: Token) -> Iterator[Token]:
+        yield token  # already decoded, see _References
 
 
 class _Prune(shim.Filter):
@@ -115,120 +171,6 @@ class _Prune(shim.Filter):
                 yield token
 
 
-@dataclass
-class _Level:
-    """Paragraph state of one block: the top level, or the inside of a <blockquote>."""
-
-    in_p: bool = False
-    inline: list[Token] = field(default_factory=list)  # open inline start tags
-    emitted: int = 0  # how many of `inline` are open in the current <p>
-    breaks: int = 0  # newlines since the last content
-    ws: str = ""  # spaces since the last content, written only if more content follows
-
-
-def _tag(kind: str, name: str) -> Token:
-    return {"type": kind, "name": name, "data": {}}
-
-
-class _Paragraphs(shim.Filter):
-    """wpautop for comments: blank line → new <p>, newline → <br>, never an empty <p>.
-
-    Inline start tags are held back until text follows, so whitespace-only runs make no
-    paragraph, and inline elements cut by a paragraph break are closed and reopened.
-    """
-
-    def __iter__(self) -> Iterator[Token]:
-        self.levels = [_Level()]
-        for token in super().__iter__():
-            kind, name = token["type"], token.get("name")
-            if kind in ("Characters", "SpaceCharacters"):
-                yield from self._text(token["data"])
-            elif name in _BLOCK_TAGS and kind in ("StartTag", "EndTag"):
-                yield from self._close_p()
-                if kind == "StartTag":
-                    self.levels.append(_Level())
-                else:
-                    self.levels.pop()
-                yield token
-            elif kind == "StartTag":
-                self.levels[-1].inline.append(token)
-            elif kind == "EndTag":
-                yield from self._end_inline(token)
-            else:  # Entity tokens; comments and doctypes never get past the sanitizer
-                yield from self._content(token)
-        yield from self._close_p()
-
-    def _text(self, data: str) -> Iterator[Token]:
-        level = self.levels[-1]
-        for i, line in enumerate(data.split("\n")):
-            if i:
-                level.breaks += 1
-                level.ws = ""
-            body = line.strip(_BLANK)
-            if not body:
-                level.ws += line
-                continue
-            level.ws += line[: len(line) - len(line.lstrip(_BLANK))]
-            yield from self._content({"type": "Characters", "data": body})
-            level.ws = line[len(line.rstrip(_BLANK)) :]
-
-    def _content(self, token: Token) -> Iterator[Token]:
-        level = self.levels[-1]
-        if level.in_p and level.breaks >= 2:
-            yield from self._close_p()
-        if level.in_p:
-            if level.breaks:
-                yield _tag("EmptyTag", "br")
-            if level.ws:
-                yield {"type": "Characters", "data": level.ws}
-        else:
-            level.in_p = True
-            yield _tag("StartTag", "p")
-        yield from level.inline[level.emitted :]
-        level.emitted, level.breaks, level.ws = len(level.inline), 0, ""
-        yield token
-
-    def _end_inline(self, token: Token) -> Iterator[Token]:
-        level = self.levels[-1]
-        if level.inline:
-            level.inline.pop()
-        if level.emitted > len(level.inline):  # it is open in the current <p>: close it
-            level.emitted = len(level.inline)
-            if level.ws and not level.breaks:
-                yield {"type": "Characters", "data": level.ws}
-            level.ws = ""
-            yield token
-
-    def _close_p(self) -> Iterator[Token]:
-        level = self.levels[-1]
-        if level.in_p:
-            for start in reversed(level.inline[: level.emitted]):
-                yield _tag("EndTag", start["name"])
-            yield _tag("EndTag", "p")
-        level.in_p, level.emitted, level.breaks, level.ws = False, 0, 0, ""
-
-
-class _Inspect(shim.Filter):
-    """Passes the finished stream through, noting what visible_text and count_links would
-    find in the serialized HTML, so validation and the rules need no second parse."""
-
-    def __iter__(self) -> Iterator[Token]:
-        self.parts: list[str] = []
-        self.links = 0
-        self.entities = False  # typed entities: decoding them is left to the real parser
-        for token in super().__iter__():
-            kind, name = token["type"], token.get("name")
-            if kind in ("Characters", "SpaceCharacters"):
-                self.parts.append(token["data"])
-            elif kind == "Entity":
-                self.entities = True
-            elif name in _SEPARATORS:
-                self.parts.append(" ")
-            if kind == "StartTag" and name == "a":
-                self.links += 1
-            yield token
-
-
 @dataclass(frozen=True)
 class SanitizedBody:
     """Sanitized HTML with what a reader sees of it: visible_text(html), count_links(html)."""
@@ -244,31 +186,41 @@ _INSPECTED: dict[str, tuple[str, int]] = {}
 _INSPECTED_MAX = 64
 
 
-def sanitize_body(text: str) -> SanitizedBody:
-    """Sanitize like sanitize_html, and inspect the result in the same pass."""
-    with _LOCK:
-        stream: Iterable[Token] = _Prune(_WALKER(_PARSER.parseFragment(text)))
-        stream = BleachSanitizerFilter(
-            stream,
-            allowed_tags=_INPUT_TAGS,
-            attributes=ALLOWED_ATTRIBUTES,
-            allowed_protocols=ALLOWED_PROTOCOLS,
-            strip_disallowed_tags=True,
-            strip_html_comments=True,
-        )
-        stream = LinkifyFilter(
-            stream,
+def _render(tree: Any, text: str, *, plain: bool) -> Written:
+    """The HTML for a parsed body, None past the bound; plain keeps only the text and its
+    paragraphs, which never pass it."""
+    stream: Iterable[Token] = _References(_Prune(_WALKER(tree)))
+    stream = _Sanitizer(
+        stream,
+        allowed_tags=frozenset() if plain else _INPUT_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        attr_val_is_uri=frozenset(),  # _SafeUrls: bleach's check decodes unlike a browser
+        strip_disallowed_tags=True,
+        strip_html_comments=True,
+    )
+    if not plain:
+        stream = _Linkify(
+            _SafeUrls(stream),
             callbacks=[_nofollow_ugc],  # runs for typed <a> too, so every link gets rel
             skip_tags={"code"},  # existing <a> contents are never linkified by bleach
             parse_email=False,
             url_re=_URL_RE,
         )
-        inspect = _Inspect(_Paragraphs(stream))
-        html = _SERIALIZER.render(inspect)
-    if inspect.entities:
-        found = _inspect(html)
-    else:
-        found = (_collapse("".join(inspect.parts)), inspect.links)
+    budget = _REOPEN_BUDGET + len(text) // _REOPEN_SHARE
+    limit = float("inf") if plain else MAX_GROWTH * len(text) + MAX_GROWTH_SLACK
+    return serialize(Paragraphs(stream, budget), limit)
+
+
+def sanitize_body(text: str) -> SanitizedBody:
+    """Sanitize like sanitize_html, and inspect the result in the same pass."""
+    source = prepare_for_parsing(text)
+    with _LOCK:
+        tree = _PARSER.parseFragment(source)
+    written = _render(tree, text, plain=False)
+    if written.html is None:
+        written = _render(tree, text, plain=True)
+    html = written.html or ""  # plain paragraphs have no limit
+    found = (_collapse("".join(written.parts)), written.links)
     with _LOCK:
         if len(_INSPECTED) >= _INSPECTED_MAX:
             del _INSPECTED[next(iter(_INSPECTED))]
@@ -286,22 +238,17 @@ def _collapse(text: str) -> str:
 
 
 def _inspect(html: str) -> tuple[str, int]:
-    """Visible text and link count of sanitized HTML, from one parse."""
+    """Visible text and link count of sanitized HTML. Its attribute values never hold a raw
+    `<` or `>`, so tags are exactly the `<...>` runs and regular expressions read it whole."""
     known = _INSPECTED.get(html)
     if known is not None:
         return known
-    with _LOCK:
-        tree = _TEXT_PARSER.parseFragment(html)
-    parts, links = [], 0
-    for token in _Prune(_WALKER(tree)):
-        kind, name = token["type"], token.get("name")
-        if kind in ("Characters", "SpaceCharacters"):
-            parts.append(token["data"])
-        elif name in _SEPARATORS:
-            parts.append(" ")  # these separate words visually even without whitespace
-        if kind == "StartTag" and name == "a":
-            links += 1
-    return _collapse("".join(parts)), links
+    text = _ANY_TAG.sub("", _SEPARATOR_TAG.sub(" ", html))
+    # The commonest references in bulk first ("&amp;lt;" holds no "&lt;"), the rest one by one.
+    text = text.replace("&lt;", "<").replace("&gt;", ">")
+    if "&" in text:
+        text = unescape(text)
+    return _collapse(text), len(_LINK_START.findall(html))
 
 
 def visible_text(html: str) -> str:

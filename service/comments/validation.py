@@ -183,6 +183,9 @@ class _Checker:
         source = self.text("body", required=True)
         if source is None:
             return None
+        return self.sanitized_body(source)
+
+    def sanitized_body(self, source: str) -> tuple[str, str] | None:
         body = sanitize_body(source)
         if not body.text:
             self.fail("body", "empty")
@@ -204,8 +207,38 @@ class _Checker:
         return value
 
 
-def validate_comment(raw: Mapping[str, Any], parent_exists: ParentLookup) -> CommentDraft:
-    """Turn a decoded JSON object or form into a CommentDraft or raise InvalidFieldsError.
+@dataclass(frozen=True)
+class CheckedComment:
+    """A submission whose fields passed every check but the one that needs the sanitizer."""
+
+    post_id: str
+    name: str
+    email: str
+    url: str | None
+    body_source: str
+    parent_id: int | None
+
+    def sanitized(self) -> CommentDraft:
+        """The draft with its body sanitized; InvalidFieldsError if nothing visible is left."""
+        check = _Checker({})
+        body = check.sanitized_body(self.body_source)
+        if check.errors or body is None:
+            raise InvalidFieldsError(check.errors)
+        return CommentDraft(
+            post_id=self.post_id,
+            name=self.name,
+            email=self.email,
+            url=self.url,
+            body_source=body[0],
+            body_html=body[1],
+            parent_id=self.parent_id,
+        )
+
+
+def check_comment(raw: Mapping[str, Any], parent_exists: ParentLookup) -> CheckedComment:
+    """Every check on a decoded JSON object or form that is cheap (sizes, formats, the
+    parent), so that the caller can refuse a flood before sanitizing. Raises
+    InvalidFieldsError; when it does, the body's own errors are in it too.
 
     parent_exists(post_id, parent_id) answers whether the parent may be replied to; the
     caller owns that database question so this module stays pure.
@@ -215,19 +248,19 @@ def validate_comment(raw: Mapping[str, Any], parent_exists: ParentLookup) -> Com
     name = check.text("name", required=True, one_line=True)
     email = check.email()
     url = check.url()
-    body = check.body()
+    source = check.text("body", required=True)
     parent_id = check.parent_id(post_id, parent_exists)
-    if check.errors or post_id is None or name is None or email is None or body is None:
+    if check.errors or post_id is None or name is None or email is None or source is None:
+        if source is not None:
+            check.sanitized_body(source)  # all field errors at once, "empty" included
         raise InvalidFieldsError(check.errors)
-    return CommentDraft(
-        post_id=post_id,
-        name=name,
-        email=email,
-        url=url,
-        body_source=body[0],
-        body_html=body[1],
-        parent_id=parent_id,
-    )
+    return CheckedComment(post_id, name, email, url, source, parent_id)
+
+
+def validate_comment(raw: Mapping[str, Any], parent_exists: ParentLookup) -> CommentDraft:
+    """Turn a decoded JSON object or form into a CommentDraft or raise InvalidFieldsError
+    with every field error (see check_comment)."""
+    return check_comment(raw, parent_exists).sanitized()
 
 
 def validate_post_id(value: str | None) -> str:

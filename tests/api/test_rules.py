@@ -3,6 +3,7 @@ statuses and reasons, thread closing, rate limits and the queue's reasons and hi
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from service import db
 from service.app import create_app
+from service.comments.sanitize import sanitize_body
 from service.config import Settings
 from service.models import Comment, CommentStatus, ModerationEvent, Thread, utcnow
 from tests.builders import approve, comment_payload, submit, submit_approved
@@ -153,6 +155,41 @@ def test_flood_by_ip_or_email_is_429_with_retry_after_by_default(
         assert 1 <= int(response.headers["Retry-After"]) <= 15
     assert _post(client, ip="192.0.2.51", email="ny@exempel.se").status_code == 202
     assert len(_stored(session)) == 2
+
+
+class _CallCounter:
+    """Counts calls of one function by watching frames (sys.setprofile): nothing replaced."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.code, self.calls = function.__code__, 0
+
+    def __enter__(self) -> _CallCounter:
+        sys.setprofile(self._watch)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.setprofile(None)
+
+    def _watch(self, frame: Any, event: str, arg: object) -> None:
+        if event == "call" and frame.f_code is self.code:
+            self.calls += 1
+
+
+def test_a_flood_and_an_oversized_body_are_refused_before_the_sanitizer_runs(
+    configure: Configure, session: Session
+) -> None:
+    client = configure(flood_seconds=Settings().flood_seconds)
+    with _CallCounter(sanitize_body) as sanitizer:
+        assert _post(client, body="Första").status_code == 202
+        assert sanitizer.calls == 1
+        flood = _post(client, body="<b>x\n\n" * 500)  # main spent seconds on 10 times this
+        oversized = _post(client, email="ny@exempel.se", ip="192.0.2.9", body="<b>" * 30_000)
+        assert sanitizer.calls == 1
+    assert flood.status_code == 429
+    assert flood.get_json()["code"] == "flood"
+    assert oversized.status_code == 422
+    assert oversized.get_json()["errors"][0]["code"] == "too_long"
+    assert len(_stored(session)) == 1
 
 
 def test_the_rate_limit_covers_every_write_endpoint_but_not_reads(

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.browser import chromium
 from tests.support.server import KOMMENTERA, running_server
 
 pytestmark = pytest.mark.e2e
@@ -25,12 +24,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     database = tmp_path_factory.mktemp("e2e") / "k.db"
     with running_server(f"sqlite:///{database}", workers=1) as server:
         yield server.base_url, server.env
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 def _token(env: dict[str, str]) -> str:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 from html.parser import HTMLParser
+from pathlib import Path
+from types import ModuleType
 from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service.comments.markup import MAX_TAGS
+from service.comments.paragraphs import MAX_INLINE_DEPTH
 from service.comments.sanitize import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_PROTOCOLS,
@@ -415,7 +420,7 @@ def test_urls_inside_an_existing_link_are_not_linked_again() -> None:
         ("AT&T", "<p>AT&amp;T</p>", "AT&T"),
         ("a<5", "<p>a&lt;5</p>", "a<5"),
         ("1 <3 dig", "<p>1 &lt;3 dig</p>", "1 <3 dig"),
-        ("a && b", "<p>a &amp;&amp; b</p>", "a && b"),
+        ("a && b", "<p>a && b</p>", "a && b"),  # an & before no name cannot start a reference
         ("&lt;b&gt;inte fet&lt;/b&gt;", "<p>&lt;b&gt;inte fet&lt;/b&gt;</p>", "<b>inte fet</b>"),
         ("Q&amp;A", "<p>Q&amp;A</p>", "Q&A"),
     ],
@@ -472,8 +477,10 @@ def test_typed_entities_stay_entities() -> None:
 
 
 def test_quotes_in_attribute_values_are_escaped() -> None:
+    # The rarer quote character delimits the value, so no value grows more than four-fold.
     out = sanitize_html("<a href='/a\"b' title='säg \"hej\" & ha&#x27;det'>x</a>")
-    assert 'href="/a&quot;b" title="säg &quot;hej&quot; &amp; ha&#x27;det"' in out
+    assert "href='/a\"b' title='säg \"hej\" & ha&#39;det'" in out
+    assert parse(out)[1][1]["href"] == '/a"b'
     assert parse(out)[1][1]["title"] == 'säg "hej" & ha\'det'
 
 
@@ -635,3 +642,221 @@ def test_the_one_pass_inspection_agrees_with_parsing_the_output_again(text: str)
     # parse the HTML afresh instead of reusing what sanitize_body noted about that string.
     assert body.text == visible_text(body.html + " ")
     assert body.links == count_links(body.html + " ")
+
+
+# --- hardening: what a browser would read ---------------------------------------------------
+
+SCRIPT_URLS = [
+    "javascript:123",
+    "javascript:1",
+    "&#106;avascript:123",
+    "&#x6A;avascript:alert(1)",
+    "&#x6a&#x61vascript:alert(1)",
+    "java&Tab;script:alert(1)",
+    "java&NewLine;script:alert(1)",
+    "javascript&colon;alert(1)",
+    "javascript&#58alert(1)",
+    "jav\tascript:1",
+    "jav\nascript:1",
+    "\x01\x02\x03javascript:1",
+    "&#1;javascript:1",
+    " \x0c javascript:1",
+    "data:text/html,1",
+    "d&#x61;ta:text/html,1",
+    "vbscript:1",
+    "vb&Tab;script:1",
+    "livescript:1",
+    "&#108;ivescript:1",
+]
+
+
+@pytest.mark.parametrize("url", SCRIPT_URLS)
+@pytest.mark.parametrize("tag", ["a href", "q cite", "blockquote cite"])
+def test_script_urls_in_any_spelling_lose_the_attribute_but_keep_the_text(
+    tag: str, url: str
+) -> None:
+    name, attribute = tag.split()
+    out = sanitize_html(f'<{name} {attribute}="{url}">länk</{name}>')
+    assert visible_text(out) == "länk"
+    assert f"<{name}" in out
+    assert f"{attribute}=" not in out, out
+
+
+def test_a_reference_in_a_link_is_read_as_the_browser_reads_it() -> None:
+    assert hrefs(sanitize_html('<a href="/s?a=1&copy=2&amp;b=&lt;">x</a>')) == ["/s?a=1&copy=2&b=<"]
+    assert hrefs(sanitize_html('<a href="/s?&copy;">x</a>')) == ["/s?©"]
+
+
+@pytest.mark.parametrize(
+    ("body", "visible"),
+    [
+        ("&amp;lt;dubbelkodad&amp;gt;", "&lt;dubbelkodad&gt;"),
+        ("&amp;amp;", "&amp;"),
+        ("&amp;amp;amp;", "&amp;amp;"),
+        ("&amp;#106;", "&#106;"),
+        ("&amp;nbsp;", "&nbsp;"),
+        ("https://example.se/?q=&amp;lt;", "https://example.se/?q=&lt;"),
+    ],
+)
+def test_every_level_of_escaping_is_kept(body: str, visible: str) -> None:
+    out = sanitize_html(body)
+    assert visible_text(out) == visible
+    assert visible_text(sanitize_html(out)) == visible_text(out)  # stable when re-sanitized
+
+
+def test_double_escaped_text_is_stored_escaped_twice() -> None:
+    assert sanitize_html("&amp;lt;dubbelkodad&amp;gt;") == "<p>&amp;lt;dubbelkodad&amp;gt;</p>"
+    assert sanitize_html("&amp;amp;") == "<p>&amp;amp;</p>"
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        *("&#1;", "&#8;", "&#11;", "&#x7f;", "&#x7F;", "&#127;", "&#x81;", "&#x8d;", "&#12;"),
+        *("&#13;", "&#xfffe;", "&#xFFFF;", "&#xfdd0;", "&#x1fffe;", "&#0000001;", "&#x0b;"),
+    ],
+)
+def test_control_characters_written_as_references_do_not_survive(reference: str) -> None:
+    out = sanitize_html(f"a{reference}b")
+    assert out == "<p>ab</p>"
+    assert visible_text(out) == "ab"
+
+
+@pytest.mark.parametrize(
+    "reference", ["&#xd800;", "&#xDFFF;", "&#0;", "&#x110000;", "&#99999999999;"]
+)
+def test_surrogate_null_and_out_of_range_references_become_the_replacement_character(
+    reference: str,
+) -> None:
+    out = sanitize_html(f"a{reference}b")
+    assert reference not in out
+    assert visible_text(out) == "a\ufffdb"
+
+
+@pytest.mark.parametrize(
+    ("body", "visible"),
+    [
+        ("om x<y & a>b så gäller 3 < 5", "om x<y & a>b så gäller 3 < 5"),
+        ("<y>", "<y>"),
+        ("a <my-element>b</my-element>", "a <my-element>b</my-element>"),
+        ("<b", "<b"),
+        ("a</y>b", "a</y>b"),
+        ("<!DOCTYPE x>", "<!DOCTYPE x>"),
+        ("<![CDATA[x]]>", "<![CDATA[x]]>"),
+        ("<?php echo 1; ?>", "<?php echo 1; ?>"),
+        ("<3 <:-) </3", "<3 <:-) </3"),
+    ],
+)
+def test_a_less_than_that_opens_no_real_element_stays_visible(body: str, visible: str) -> None:
+    assert visible_text(sanitize_html(body)) == visible
+
+
+def test_real_elements_are_still_markup_next_to_fake_ones() -> None:
+    out = sanitize_html("x<y & <b>fet</b> <span>a</span>")
+    assert out == "<p>x&lt;y & <b>fet</b> a</p>"
+    assert visible_text(out) == "x<y & fet a"
+
+
+# Plain text: any printable characters, references in every form, and `<` that opens no tag.
+PLAIN = st.lists(
+    st.characters(exclude_categories=("Cs", "Cc", "Co", "Cn"), exclude_characters="<")
+    | st.sampled_from(["&", "&amp;", "&lt;", "&#38;", "&#x3c;", "&nbsp;", "&copy", "&amp;lt;"])
+    | st.sampled_from(["< ", "<3", ">", ";", "&#", "&x", "&#1;", "&#xd800;", "&notit;"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PLAIN)
+def test_text_without_markup_shows_exactly_what_a_browser_shows_of_it(text: str) -> None:
+    shown_by_a_browser = " ".join(parse_text(text).split())
+    assert visible_text(sanitize_html(text)) == shown_by_a_browser
+
+
+def parse_text(html: str) -> str:
+    """What Python's HTML parser, which reads references as browsers do, finds as text."""
+    found: list[str] = []
+    reader = HTMLParser(convert_charrefs=True)
+    reader.handle_data = found.append  # type: ignore[method-assign]
+    reader.feed(html)
+    reader.close()
+    return "".join(found)
+
+
+# --- hardening: cost ------------------------------------------------------------------------
+
+BODY_LIMIT = 65_525
+
+
+def within_bound(body: str) -> bool:
+    return len(sanitize_html(body)) <= 4 * len(body) + 1024
+
+
+def load_hostile_bench() -> ModuleType:
+    path = Path(__file__).parents[2] / "bench" / "hostile.py"
+    spec = importlib.util.spec_from_file_location("hostile", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_hostile_generator_at_the_body_limit_stays_within_four_times_plus_1_kb() -> None:
+    generators = load_hostile_bench().GENERATORS
+    assert len(generators) >= 40
+    for name, make in generators.items():
+        body = make(BODY_LIMIT)[:BODY_LIMIT]
+        assert within_bound(body), name
+
+
+def test_formatting_cut_by_blank_lines_is_reopened_only_within_a_budget() -> None:
+    body = "<b>x\n\n" * 1500  # 9 KB: main stored ~8 MB
+    out = sanitize_html(body)
+    assert len(out) <= 4 * len(body) + 1024
+    assert visible_text(out).count("x") == 1500
+    assert out.startswith("<p><b>x</b></p><p><b><b>x</b></b></p>")
+
+
+def test_inline_nesting_deeper_than_the_cap_keeps_its_text_but_not_its_tags() -> None:
+    out = sanitize_html("<i><b>" * 12 + "djup" + "</b></i>" * 12)
+    assert out.count("<i>") + out.count("<b>") == MAX_INLINE_DEPTH
+    assert out.count("</i>") + out.count("</b>") == MAX_INLINE_DEPTH
+    assert visible_text(out) == "djup"
+
+
+def test_a_link_flood_past_the_output_bound_is_stored_as_plain_paragraphs() -> None:
+    body = "se www.a.se\n\n" * 2000
+    out = sanitize_html(body)
+    assert len(out) <= 4 * len(body) + 1024
+    assert count_links(out) == 0
+    assert out.startswith("<p>se www.a.se</p><p>se www.a.se</p>")
+
+
+def test_tags_past_the_tag_cap_are_shown_as_typed() -> None:
+    out = sanitize_html("<b>x</b>" * (MAX_TAGS // 2) + "<b>y</b>")
+    assert out.endswith("x</b>&lt;b&gt;y&lt;/b&gt;</p>")
+
+
+HOSTILE_SNIPPETS = st.sampled_from(
+    [
+        *("<b>", "<i title='\"\"'>", "<a>", "<a href=x>", "www.a.se ", "\n\n", "\n", "<", "&a"),
+        *("<blockquote>", "</blockquote>", '<q cite="\'">', "</b>", "<code>", "&amp;lt;", "x"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(HOSTILE_SNIPPETS | SNIPPETS | TEXT, max_size=40).map("".join))
+def test_output_is_at_most_four_times_the_input_plus_1_kb(text: str) -> None:
+    assert within_bound(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(HOSTILE_SNIPPETS | SNIPPETS, min_size=1, max_size=8).map("".join))
+def test_output_grows_linearly_when_a_body_is_repeated(unit: str) -> None:
+    # Each further copy adds at most four times its own length: nothing grows with depth,
+    # with the number of paragraphs or with what came before (main grew quadratically).
+    sizes = [len(sanitize_html(unit * copies)) for copies in (100, 200, 400)]
+    for fewer, more, added in ((sizes[0], sizes[1], 100), (sizes[1], sizes[2], 200)):
+        assert more - fewer <= 4 * added * len(unit) + 1024
