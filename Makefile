@@ -46,6 +46,7 @@ translations: $(STAMP)
 
 test: $(TEST_STAMP) test-tools
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # Benchmarks need wrk (Debian package); Isso goes into its own venv (bench/.venv-isso).
@@ -80,6 +81,7 @@ container-test:
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -163,7 +163,7 @@ def main() -> None:
         seed_kommentera(url, comments)
         server = servers.kommentera(url).start("/api/v1/comments/count?post_id=x")
         try:
-            cells = scenarios(server, None, None, None, servers.create_token(url), comments)
+            cells = scenarios(server, None, None, None, None, servers.create_token(url), comments)
             results = {
                 scenario: profile(server, cell, scenario)
                 for (scenario, target), (_, cell) in cells.items()

@@ -117,7 +117,7 @@ def grow(database_url: str, count: int, first_thread: int, comments, html, rng) 
             cursor.execute("SELECT setval('threads_id_seq', (SELECT max(id) FROM threads))")
             raw.commit()
         # The authors' counts, which every real write recounts: the bulk load went past them.
-        with db.session_scope(db.make_writer_factory(engine)) as session:
+        with db.make_writer_factory(engine).begin() as session:
             refresh_author_history(session, {row[COLUMNS.index("email")] for row in rows})
         if engine.dialect.name == "sqlite":
             # What the next write does in a running server: the bulk load left a WAL of

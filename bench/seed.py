@@ -36,7 +36,7 @@ def seed_kommentera(database_url: str, corpus: Sequence[Comment]) -> None:
     plan = [(READ_POST, True)] * THREAD_SIZE
     plan += [(post, True) for post in COUNT_POSTS for _ in range(3)]
     plan += [(f"bench-queue-{i % 10}", False) for i in range(THREAD_SIZE)]
-    with db.session_scope(database.writers) as session:
+    with database.writers.begin() as session:
         approve = []
         for i, (post, approved) in enumerate(plan):
             comment = submit_comment(session, corpus[i % len(corpus)].payload(post), CLIENT, RULES)

@@ -3,11 +3,10 @@ handling and blueprints together. Nothing is built at import time."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from flask_babel import Babel
 
-from service import db
-from service.comments.rules_config import RulesConfig
+from service import app_state, db
 from service.config import LANGUAGES, Settings
 from service.web import (
     demo,
@@ -38,8 +37,8 @@ def _select_language() -> str:
     chosen = g.get("form_language") or request.args.get("lang")
     if chosen in SUPPORTED_LANGUAGES:
         return chosen
-    settings: Settings = current_app.extensions["kommentera.settings"]
-    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or settings.default_language
+    default = app_state.settings().default_language
+    return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or default
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -50,8 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES="translations",
     )
     app.json = OrjsonProvider(app)
-    app.extensions["kommentera.settings"] = settings
-    app.extensions["kommentera.rules"] = RulesConfig.from_settings(settings)
+    app_state.init_app(app, settings)
     proxies.init_app(app, settings)
 
     db.init_app(app, settings)

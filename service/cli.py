@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup, ScriptInfo
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.exc import OperationalError
 
-from service import db, doctor, logs
+from service import app_state, db, doctor, logs
 from service.app import create_app
 from service.comments.replay import replay
 from service.config import Settings
@@ -74,10 +74,6 @@ cli = _Commands(
 )
 
 
-def _settings() -> Settings:
-    return current_app.extensions["kommentera.settings"]
-
-
 def _migrated_database() -> db.Database:
     """The app's database, for commands that use it but never create it."""
     found = db.database()
@@ -116,7 +112,9 @@ class _Gunicorn(BaseApplication):
             if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
                 self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    # gunicorn's stubs type the WSGI environ as any MutableMapping, Flask's as a dict; gunicorn
+    # passes a dict.
+    def load(self) -> Flask:  # type: ignore[override]
         settings = Settings.from_env()
         if settings.worker_class == "gevent":
             # Runs in the worker, after gevent has monkey-patched the standard library.
@@ -146,7 +144,7 @@ def _start_delivery_process() -> subprocess.Popen[bytes]:
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default 2).")
 def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
     """Apply pending migrations, then serve with gunicorn."""
-    settings = _settings()
+    settings = app_state.settings()
     host, port = host or settings.host, port or settings.port
     logs.configure(settings.log_level)
     database = db.database()
@@ -223,7 +221,7 @@ def _stop_serving(delivery: subprocess.Popen[bytes] | None, temporary_dir: Path 
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 def worker_command(once: bool) -> None:
     """Deliver queued notifications (webhook, moderator e-mail) until stopped."""
-    settings = _settings()
+    settings = app_state.settings()
     logs.configure(settings.log_level)
     try:
         worker.check_settings(settings)
@@ -253,7 +251,7 @@ def outbox_purge(older_than_days: int | None) -> None:
     The worker does this hourly; run it from cron where no worker runs. Events still to be
     delivered are never deleted.
     """
-    days = older_than_days or _settings().outbox_retention_days
+    days = older_than_days or app_state.settings().outbox_retention_days
     if not days:
         click.echo("KOMMENTERA_OUTBOX_RETENTION_DAYS is 0: events are kept forever", err=True)
         return
@@ -276,7 +274,7 @@ def tokens_group() -> None:
 )
 def tokens_create(name: str, role: str) -> None:
     """Create a token; prints only the token (it is stored as a hash and shown once)."""
-    with db.session_scope(_migrated_database().writers) as session:
+    with _migrated_database().writers.begin() as session:
         try:
             token = create_token(session, name, Role(role))
         except TokenNameError as error:
@@ -289,7 +287,7 @@ def tokens_create(name: str, role: str) -> None:
 def tokens_rotate(name: str) -> None:
     """Replace NAME's token (also a revoked one): same name and role, the old token stops
     working at once. Prints only the new token."""
-    with db.session_scope(_migrated_database().writers) as session:
+    with _migrated_database().writers.begin() as session:
         try:
             token = rotate_token(session, name)
         except TokenNameError as error:
@@ -300,7 +298,7 @@ def tokens_rotate(name: str) -> None:
 @tokens_group.command("list")
 def tokens_list() -> None:
     """List token names, roles and whether they are active (never the tokens)."""
-    with db.session_scope(_migrated_database().sessions) as session:
+    with _migrated_database().sessions.begin() as session:
         for moderator in list_moderators(session):
             state = "revoked" if moderator.revoked_at else "active"
             created = moderator.created_at.isoformat(timespec="seconds")
@@ -311,7 +309,7 @@ def tokens_list() -> None:
 @click.argument("name")
 def tokens_revoke(name: str) -> None:
     """Revoke the active token with this name."""
-    with db.session_scope(_migrated_database().writers) as session:
+    with _migrated_database().writers.begin() as session:
         try:
             revoke_token(session, name)
         except TokenNameError as error:
@@ -334,7 +332,7 @@ def rules_replay(since: int | None, samples: int) -> None:
     """
     cutoff = utcnow() - timedelta(days=since) if since is not None else None
     with _migrated_database().sessions() as session:
-        report = replay(session, current_app.extensions["kommentera.rules"], since=cutoff)
+        report = replay(session, app_state.rules(), since=cutoff)
         session.rollback()
 
     def counts(counter: Counter[str]) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -161,17 +162,50 @@ def _log_level(raw: str) -> str:
     return level
 
 
-def _setting(env: str, parse: Callable[[str], Any], doc: str) -> dict[str, Any]:
-    return {"env": env, "parse": parse, "doc": doc}
+HIDDEN = "***"
 
 
-@dataclass(frozen=True)
+def _hidden(value: object) -> str:
+    """A secret's repr: whether it is set, never its value."""
+    return repr(HIDDEN) if value else repr(value)
+
+
+def _without_password(url: str) -> str:
+    """A URL's repr with the password of its user part hidden."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return repr(url)
+    user_part, _, host_part = parts.netloc.rpartition("@")
+    user = user_part.partition(":")[0]
+    return repr(parts._replace(netloc=f"{user}:{HIDDEN}@{host_part}").geturl())
+
+
+def _origin_only(url: str) -> str:
+    """A URL's repr down to its scheme and host: a webhook's path is often its token."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    if not host:
+        return repr(url)
+    rest = HIDDEN if parts.path.strip("/") or parts.query or parts.fragment else ""
+    return repr(f"{parts.scheme}://{host}/{rest}")
+
+
+def _setting(
+    env: str, parse: Callable[[str], Any], doc: str, shown: Callable[[Any], str] = repr
+) -> dict[str, Any]:
+    """A field's metadata: its variable, parser, documentation and how repr() shows it."""
+    return {"env": env, "parse": parse, "doc": doc, "shown": shown}
+
+
+@dataclass(frozen=True, repr=False)
 class Settings:
     """Validated configuration; build it with from_env() or directly in tests."""
 
     database_url: str = field(
         default_factory=default_database_url,
-        metadata=_setting("DATABASE_URL", _database_url, "SQLAlchemy URL of the database"),
+        metadata=_setting(
+            "DATABASE_URL", _database_url, "SQLAlchemy URL of the database", _without_password
+        ),
     )
     host: str = field(
         default="127.0.0.1", metadata=_setting("HOST", _text, "address `serve` binds to")
@@ -224,7 +258,10 @@ class Settings:
     secret_key: str | None = field(
         default=None,
         metadata=_setting(
-            "SECRET_KEY", _text, "key signing moderation receipts (default: one kept in the DB)"
+            "SECRET_KEY",
+            _text,
+            "key signing moderation receipts (default: one kept in the DB)",
+            _hidden,
         ),
     )
     frame_ancestors: tuple[str, ...] = field(
@@ -260,7 +297,10 @@ class Settings:
     rate_limit_storage: str = field(
         default="memory://",
         metadata=_setting(
-            "RATE_LIMIT_STORAGE", _limit_storage, "rate-limit counters: memory:// or redis://..."
+            "RATE_LIMIT_STORAGE",
+            _limit_storage,
+            "rate-limit counters: memory:// or redis://...",
+            _without_password,
         ),
     )
     trusted_proxies: int = field(
@@ -326,11 +366,15 @@ class Settings:
     # Operations and notifications: webhook, moderator e-mail, delivery worker.
     webhook_url: str = field(
         default="",
-        metadata=_setting("WEBHOOK_URL", _http_url, "where events are POSTed (off if empty)"),
+        metadata=_setting(
+            "WEBHOOK_URL", _http_url, "where events are POSTed (off if empty)", _origin_only
+        ),
     )
     webhook_secret: str = field(
         default="",
-        metadata=_setting("WEBHOOK_SECRET", _text, "HMAC-SHA256 key signing webhook bodies"),
+        metadata=_setting(
+            "WEBHOOK_SECRET", _text, "HMAC-SHA256 key signing webhook bodies", _hidden
+        ),
     )
     webhook_include_private: bool = field(
         default=False,
@@ -378,7 +422,7 @@ class Settings:
         default="", metadata=_setting("SMTP_USERNAME", _text, "SMTP login (none if empty)")
     )
     smtp_password: str = field(
-        default="", metadata=_setting("SMTP_PASSWORD", _text, "SMTP password")
+        default="", metadata=_setting("SMTP_PASSWORD", _text, "SMTP password", _hidden)
     )
     smtp_starttls: bool = field(
         default=True, metadata=_setting("SMTP_STARTTLS", _flag, "upgrade with STARTTLS")
@@ -402,6 +446,10 @@ class Settings:
             "METRICS_PORT", _port_or_off, "serve /metrics on this port only (0 = on the public one)"
         ),
     )
+
+    def __repr__(self) -> str:
+        shown = (f"{f.name}={f.metadata['shown'](getattr(self, f.name))}" for f in fields(self))
+        return f"Settings({', '.join(shown)})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,14 +1,13 @@
 """The one place that talks to the database engine: engine set-up, a session (and for
-public reads a plain connection) per request, session_scope() for the CLI, and Alembic
-migrations configured in code."""
+public reads a plain connection) per request, and Alembic migrations configured in code.
+Work outside a request (CLI, worker) is one `with factory.begin() as session:` block: it
+commits on success and rolls back on an error."""
 
 from __future__ import annotations
 
 import importlib
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,14 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from service.app_state import Slot
 from service.config import Settings
 from service.errors import KommenteraError
 
@@ -112,19 +112,6 @@ def make_writer_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose transaction takes SQLite's write lock when it begins, which is at the
     first statement: validating and sanitizing before that runs outside the lock."""
     return make_session_factory(engine.execution_options(**{WRITE_OPTION: True}))
-
-
-@contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A unit of work outside a request (CLI, worker): commit on success, else roll back.
-    Pass Database.writers for work that writes, Database.sessions for reading."""
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
@@ -221,8 +208,11 @@ class Database:
         return cls(engine, make_session_factory(engine), make_writer_factory(engine))
 
 
+_DATABASE: Slot[Database] = Slot("kommentera.db")
+
+
 def init_app(app: Flask, settings: Settings) -> None:
-    app.extensions["kommentera.db"] = Database.for_engine(create_db_engine(settings))
+    _DATABASE.put(app, Database.for_engine(create_db_engine(settings)))
 
     @app.teardown_appcontext
     def _close_request_database(_error: BaseException | None) -> None:
@@ -232,21 +222,23 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 def database(app: Flask | None = None) -> Database:
-    return (app or current_app).extensions["kommentera.db"]
+    return _DATABASE.get(app)
 
 
 def request_session() -> Session:
     """The request's one session; a writer for unsafe methods."""
-    if "db_session" not in g:
+    session: Session | None = g.get("db_session")
+    if session is None:
         found = database()
         reading = request.method in ("GET", "HEAD", "OPTIONS")
-        g.db_session = (found.sessions if reading else found.writers)()
-    return g.db_session
+        session = g.db_session = (found.sessions if reading else found.writers)()
+    return session
 
 
 def request_connection() -> Connection:
     """The request's connection for public reads, which need no ORM objects: a Session's
     set-up, transaction bookkeeping and close were a third of the CPU of a 304."""
-    if "db_connection" not in g:
-        g.db_connection = database().engine.connect()
-    return g.db_connection
+    connection: Connection | None = g.get("db_connection")
+    if connection is None:
+        connection = g.db_connection = database().engine.connect()
+    return connection

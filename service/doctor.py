@@ -184,7 +184,7 @@ def check_webhook(settings: Settings) -> Finding:
 
 def _reason(error: BaseException) -> str:
     if isinstance(error, urllib.error.URLError) and not isinstance(error.reason, str):
-        error = error.reason  # type: ignore[assignment]
+        error = error.reason
     if isinstance(error, socket.timeout | TimeoutError):
         return f"no answer in {TIMEOUT_SECONDS} s"
     return str(error) or type(error).__name__

@@ -3,7 +3,8 @@ the web layer turns them into localized problem documents."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -19,7 +20,8 @@ class ConfigError(KommenteraError):
 class FieldError:
     field: str
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    # dataclasses.field: the name `field` is this class's first field.
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class InvalidFieldsError(KommenteraError):

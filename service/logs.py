@@ -10,6 +10,7 @@ them), whoever wrote it."""
 from __future__ import annotations
 
 import functools
+import io
 import ipaddress
 import json
 import logging
@@ -108,7 +109,8 @@ def configure(level: str) -> None:
     if logging.getLogger().handlers:
         return
     logging.config.dictConfig(logging_config(level))
-    sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    if isinstance(sys.stderr, io.TextIOWrapper):  # not when something replaced stderr
+        sys.stderr.reconfigure(line_buffering=True)
 
 
 # Every request logs its client's network, and a client sends many requests: parsing the

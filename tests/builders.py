@@ -53,7 +53,7 @@ def outbox_event(app: Flask, client: FlaskClient, **columns: Any) -> int:
     """Submit a comment, then set columns (delivered_at, failed_at, …) of the event it
     wrote; returns the event's id."""
     submit(client, body=f"Kommentar {uuid.uuid4().hex}")  # a repeated body is a duplicate
-    with db.session_scope(db.database(app).writers) as session:
+    with db.database(app).writers.begin() as session:
         event_id = session.scalar(select(func.max(OutboxEvent.id)))
         if columns:
             statement = update(OutboxEvent).where(OutboxEvent.id == event_id)
@@ -109,10 +109,10 @@ def approve_in_racing_transactions(app: Flask, first_id: int, second_id: int) ->
     database = db.database(app)
 
     def approve_second() -> None:
-        with db.session_scope(database.writers) as session:
+        with database.writers.begin() as session:
             update_comment(session, second_id, actor="second", status=CommentStatus.APPROVED)
 
-    with db.session_scope(database.writers) as first:
+    with database.writers.begin() as first:
         update_comment(first, first_id, actor="first", status=CommentStatus.APPROVED)
         second = threading.Thread(target=approve_second)
         second.start()

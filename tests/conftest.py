@@ -119,13 +119,13 @@ def session(app: Flask) -> Iterator[Session]:
 
 @pytest.fixture
 def moderator_headers(app: Flask) -> dict[str, str]:
-    with db.session_scope(db.database(app).writers) as session:
+    with db.database(app).writers.begin() as session:
         token = create_token(session, "moderator-1", Role.MODERATOR)
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
 def admin_headers(app: Flask) -> dict[str, str]:
-    with db.session_scope(db.database(app).writers) as session:
+    with db.database(app).writers.begin() as session:
         token = create_token(session, "admin-1", Role.ADMIN)
     return {"Authorization": f"Bearer {token}"}

@@ -44,7 +44,7 @@ _THREAD_STATE = select(Thread.closed, Thread.created_at).where(
 _PARENT_OF = select(Comment.parent_id).where(Comment.id == bindparam("comment_id"))
 
 
-def _duplicate_query(same_parent: ColumnElement[bool]) -> Select[tuple[int]]:
+def _duplicate_query(same_parent: ColumnElement[bool]) -> Select[int]:
     return (
         select(Comment.id)
         .join(Thread)
@@ -75,7 +75,7 @@ _KNOWN_AUTHOR = (
 )
 
 
-def _newest_query(column: InstrumentedAttribute[str | None]) -> Select[tuple[datetime]]:
+def _newest_query(column: InstrumentedAttribute[str | None]) -> Select[datetime]:
     """When the newest comment with this e-mail (or IP) was written. Ids grow with time,
     so the newest is the highest id: one probe of the (email, id) or (ip, id) index."""
     return (
@@ -86,7 +86,9 @@ def _newest_query(column: InstrumentedAttribute[str | None]) -> Select[tuple[dat
     )
 
 
-def _verdict_query(column: InstrumentedAttribute[str | None]) -> Select[tuple[CommentStatus]]:
+def _verdict_query(
+    column: InstrumentedAttribute[str | None],
+) -> Select[CommentStatus | None]:
     """A moderator's latest spam-or-approve verdict on this e-mail's (or IP's) newest
     SIGNAL_HISTORY comments. Only moderators teach: the rules' own verdicts never feed
     back. The bound keeps an address many people share (a school's NAT) cheap to check."""

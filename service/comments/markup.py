@@ -83,7 +83,8 @@ def prepare_for_parsing(text: str) -> str:
         if name not in HTML_ELEMENTS or tags >= MAX_TAGS:
             return STRAY_LESS_THAN + match.group(0)[1:]
         tags += 1  # counted before the checks: each check scans at most MAX_TAG_CHARS
-        rest = _TAG_REST.match(text, match.end(), match.start() + MAX_TAG_CHARS).group()
+        found = _TAG_REST.match(text, match.end(), match.start() + MAX_TAG_CHARS)
+        rest = found.group() if found else ""  # never None: the pattern matches "" too
         if not rest.endswith(">") or len(_ATTRIBUTE_START.findall(rest)) > MAX_ATTRIBUTES:
             return STRAY_LESS_THAN + match.group(0)[1:]
         if end:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Row, Select, bindparam, select
 from sqlalchemy.orm import Session
@@ -20,11 +21,8 @@ from service.models import Author, Comment, CommentStatus, ModerationEvent, Thre
 MAX_COUNT_POSTS = 100
 
 
-class _HasId(Protocol):
-    id: int
-
-
-T = TypeVar("T", bound=_HasId)
+# A page's items: ORM objects or rows, each with the id the cursor is taken from.
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,6 +69,7 @@ PUBLIC_COLUMNS = (
     _PUBLIC.body_html,
     _PUBLIC.created_at,
 )
+PublicRow = Row[int, int | None, str, str | None, str, datetime]
 # What a moderator sees (serializers.moderator_comment reads these names): the queue
 # selects them as plain rows too, the thread's post_id joined in as a column, because
 # building Comment and Thread objects was most of the CPU of a page of 50.
@@ -103,7 +102,7 @@ _PUBLIC_PAGE = (
 
 def public_thread_page(
     connection: Connection, thread_id: int, *, limit: int, after: int | None
-) -> Page[Row[Any]]:
+) -> Page[PublicRow]:
     """A page of a thread's approved comments as rows of PUBLIC_COLUMNS, oldest first."""
     page = {"thread_id": thread_id, "after": after or 0, "limit": limit + 1}
     return _page(connection.execute(_PUBLIC_PAGE, page).all(), limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from service.config import Settings
@@ -14,23 +14,32 @@ from service.errors import ConfigError
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Keys a rules file may hold; each is merged with the environment variable of that name.
 RULES_FILE_LISTS = ("disallowed_words", "moderation_words", "blocked_emails", "blocked_ips")
+# Each rule's default is its KOMMENTERA_* variable's, kept in one place: Settings.
+_DEFAULT = Settings()
+
+
+def _network(value: str) -> Network:
+    try:
+        return ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ConfigError(f"blocked IP {value!r} is not an address or CIDR network") from None
 
 
 @dataclass(frozen=True)
 class RulesConfig:
     """The rules' settings; 0 switches a numeric rule off, an empty list a word rule."""
 
-    close_after_days: int = 0
-    flood_seconds: int = 15
-    honeypot_field: str = ""
-    disallowed_words: tuple[str, ...] = ()
-    disallowed_action: str = "spam"
-    moderation_words: tuple[str, ...] = ()
-    max_links: int = 2
-    blocked_emails: tuple[str, ...] = ()
-    blocked_ips: tuple[Network, ...] = field(default=())
-    max_depth: int = 5
-    auto_approve_known_authors: bool = False
+    close_after_days: int = _DEFAULT.close_after_days
+    flood_seconds: int = _DEFAULT.flood_seconds
+    honeypot_field: str = _DEFAULT.honeypot_field
+    disallowed_words: tuple[str, ...] = _DEFAULT.disallowed_words
+    disallowed_action: str = _DEFAULT.disallowed_action
+    moderation_words: tuple[str, ...] = _DEFAULT.moderation_words
+    max_links: int = _DEFAULT.max_links
+    blocked_emails: tuple[str, ...] = _DEFAULT.blocked_emails
+    blocked_ips: tuple[Network, ...] = tuple(_network(v) for v in _DEFAULT.blocked_ips)
+    max_depth: int = _DEFAULT.max_depth
+    auto_approve_known_authors: bool = _DEFAULT.auto_approve_known_authors
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RulesConfig:
@@ -67,10 +76,3 @@ def _read_rules_file(path: str) -> dict[str, list[str]]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"KOMMENTERA_RULES_FILE: {key} must be a list of strings")
     return data
-
-
-def _network(value: str) -> Network:
-    try:
-        return ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ConfigError(f"blocked IP {value!r} is not an address or CIDR network") from None

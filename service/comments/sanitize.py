@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from html import unescape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bleach import html5lib_shim as shim
 from bleach.linkifier import LinkifyFilter
@@ -27,6 +27,14 @@ from service.comments.markup import (
     restore,
 )
 from service.comments.paragraphs import Paragraphs, Token, Written, serialize
+
+if TYPE_CHECKING:
+    # The html5lib that bleach vendors (and its shim re-exports) is the one types-html5lib
+    # describes.
+    from html5lib.filters.base import Filter
+    from html5lib.treewalkers import getTreeWalker
+else:
+    Filter, getTreeWalker = shim.Filter, shim.getTreeWalker
 
 # p and br are only ever produced by the paragraph step; typed ones are stripped like <div>.
 _DISPLAY_TAGS = frozenset({"p", "br"})
@@ -92,15 +100,21 @@ _PARSER = shim.BleachHTMLParser(
     consume_entities=False,
     namespaceHTMLElements=False,
 )
-_WALKER = shim.getTreeWalker("etree")
+_WALKER = getTreeWalker("etree")
+# A tag's attributes as bleach's link callbacks see them, keyed by (namespace, name).
+Attributes = MutableMapping[tuple[str | None, str], str]
 
 
-def _nofollow_ugc(attrs: dict[Any, str], is_new: bool) -> dict[Any, str]:
+def _nofollow_ugc(attrs: Attributes, is_new: bool = False) -> Attributes:
     attrs[(None, "rel")] = REL  # replaces any rel the commenter wrote
     return attrs
 
 
-class _References(shim.Filter):
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    return name in ALLOWED_ATTRIBUTES.get(tag, ())
+
+
+class _References(Filter):
     """Decode character references in text and attribute values the way a browser reads
     them and remove control characters. A reference to a printable character stays a
     reference (an Entity token carrying its value), so `&nbsp;` is written as typed."""
@@ -133,7 +147,7 @@ class _Sanitizer(BleachSanitizerFilter):
         return token  # already decoded: bleach would read `&lt;` typed as `&amp;lt;` again
 
 
-class _SafeUrls(shim.Filter):
+class _SafeUrls(Filter):
     """Our own check after bleach's: href and cite only relative or http, https, mailto.
     The attribute goes; the element and its text stay."""
 
@@ -151,7 +165,7 @@ class _Linkify(LinkifyFilter):
         yield token  # already decoded, see _References
 
 
-class _Prune(shim.Filter):
+class _Prune(Filter):
     """Drop DROP_CONTENT_TAGS elements with all they contain, and <code> nested in <code>
     (LinkifyFilter's skip_tags forgets it is inside code when the inner one closes)."""
 
@@ -191,16 +205,18 @@ def _render(tree: Any, text: str, *, plain: bool) -> Written:
     paragraphs, which never pass it."""
     stream: Iterable[Token] = _References(_Prune(_WALKER(tree)))
     stream = _Sanitizer(
-        stream,
+        # bleach's stubs ask for a TreeWalker where any token stream works: bleach's own
+        # Cleaner feeds its filters one another.
+        stream,  # type: ignore[arg-type]
         allowed_tags=frozenset() if plain else _INPUT_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        attributes=_allowed_attribute,
         attr_val_is_uri=frozenset(),  # _SafeUrls: bleach's check decodes unlike a browser
         strip_disallowed_tags=True,
         strip_html_comments=True,
     )
     if not plain:
         stream = _Linkify(
-            _SafeUrls(stream),
+            _SafeUrls(stream),  # type: ignore[arg-type]  # a token stream, as above
             callbacks=[_nofollow_ugc],  # runs for typed <a> too, so every link gets rel
             skip_tags={"code"},  # existing <a> contents are never linkified by bleach
             parse_email=False,

@@ -33,7 +33,7 @@ from service.notifications.outbox import record_comment_created
 SUBMISSION_ACTOR = "submission"
 # Core inserts built once: the comment, its audit event and its outbox row are never read
 # back in the request, and the ORM unit of work cost more than the rest of the insert.
-_INSERT_COMMENT = insert(Comment.__table__)
+_INSERT_COMMENT = insert(Comment.__table__).returning(Comment.__table__.c.id)
 _INSERT_EVENT = insert(ModerationEvent.__table__)
 
 
@@ -84,8 +84,9 @@ def _store(
 ) -> NewComment:
     """Insert the comment and its `created` audit event; the thread is made if it is new."""
     connection = session.connection()
+    thread_id = thread_id_for(session, draft.post_id)
     row = {
-        "thread_id": thread_id_for(session, draft.post_id),
+        "thread_id": thread_id,
         "parent_id": draft.parent_id,
         "status": status,
         "name": draft.name,
@@ -100,7 +101,7 @@ def _store(
         "created_at": now,
         "updated_at": now,
     }
-    comment_id = connection.execute(_INSERT_COMMENT, row).inserted_primary_key[0]
+    comment_id: int = connection.execute(_INSERT_COMMENT, row).scalar_one()
     connection.execute(
         _INSERT_EVENT,
         {
@@ -116,7 +117,7 @@ def _store(
     )
     return NewComment(
         id=comment_id,
-        thread_id=row["thread_id"],
+        thread_id=thread_id,
         post_id=draft.post_id,
         parent_id=draft.parent_id,
         status=status,

@@ -20,14 +20,15 @@ def thread_id_for(session: Session, post_id: str) -> int:
     """The post's thread id, creating the thread on its first comment; safe when two first
     comments race (the insert does nothing if the other one won)."""
     connection = session.connection()
-    found = connection.execute(_THREAD_ID, {"post_id": post_id}).scalar()
+    found: int | None = connection.execute(_THREAD_ID, {"post_id": post_id}).scalar()
     if found is not None:
         return found
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     connection.execute(
         insert(Thread).values(post_id=post_id).on_conflict_do_nothing(index_elements=["post_id"])
     )
-    return connection.execute(_THREAD_ID, {"post_id": post_id}).scalar_one()
+    created: int = connection.execute(_THREAD_ID, {"post_id": post_id}).scalar_one()
+    return created
 
 
 # Built once: a 304 does little else, so even composing the statement showed in profiles.
@@ -36,7 +37,7 @@ _PUBLIC_STATE = select(_THREADS.id, _THREADS.approved_count, _THREADS.public_ver
 )
 
 
-def public_state(connection: Connection, post_id: str) -> Row[tuple[int, int, int]] | None:
+def public_state(connection: Connection, post_id: str) -> Row[int, int, int] | None:
     """The thread's id, approved_count and public_version: all a public read needs, as one
     indexed row read, without building a Thread object."""
     return connection.execute(_PUBLIC_STATE, {"post_id": post_id}).first()

@@ -26,7 +26,7 @@ MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger one cannot name a co
 # (ids, limits, versions, a numeric post_id), so it is never converted: CPython's int()
 # refuses more than 4,300 digits (ValueError, a 500) and is quadratic below that.
 MAX_INTEGER_DIGITS = MAX_POST_ID_CHARS
-TOO_LARGE = 10**MAX_INTEGER_DIGITS
+TOO_LARGE: int = 10**MAX_INTEGER_DIGITS
 # Control characters (Unicode category Cc, fixed at U+0000-001F and U+007F-009F) and lone
 # surrogates (Cs), which JSON can carry but no database can store as UTF-8. Free text keeps
 # tab and newline; post ids allow neither, nor the line and paragraph separators U+2028 and

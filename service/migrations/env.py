@@ -1,6 +1,8 @@
 """Alembic environment, configured in code: the engine comes from service.db, never from
 an ini file. On PostgreSQL an advisory lock lets several instances start at once."""
 
+from typing import Literal
+
 from alembic import context
 from sqlalchemy import text
 
@@ -10,7 +12,7 @@ from service.models import Base, UTCDateTime
 MIGRATION_LOCK_ID = 0x6B6F6D6D
 
 
-def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def render_item(type_: str, obj: object, autogen_context: object) -> str | Literal[False]:
     # Migrations must not import model code, which changes after they are written.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

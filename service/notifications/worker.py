@@ -22,7 +22,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config import Settings
-from service.db import session_scope
 from service.errors import ConfigError
 from service.models import OutboxEvent, utcnow
 from service.notifications import mail, webhook
@@ -74,7 +73,7 @@ def _lease(settings: Settings) -> timedelta:
 
 def claim_due(sessions: sessionmaker[Session], settings: Settings) -> list[ClaimedEvent]:
     now = utcnow()
-    with session_scope(sessions) as session:
+    with sessions.begin() as session:
         events = session.scalars(
             select(OutboxEvent)
             .where(
@@ -141,7 +140,7 @@ def deliver(
             if isinstance(exc, NO_ANSWER):
                 unreachable.add(channel)
     now = utcnow()
-    with session_scope(sessions) as session:
+    with sessions.begin() as session:
         row = session.get_one(OutboxEvent, event.id)
         row.channels_done = done
         row.last_error = error
@@ -167,7 +166,7 @@ def deliver_due(sessions: sessionmaker[Session], settings: Settings) -> int:
 def purge_expired(sessions: sessionmaker[Session], retention_days: int) -> int:
     """Delete events delivered or failed more than retention_days ago, in a transaction of
     its own; returns how many went."""
-    with session_scope(sessions) as session:
+    with sessions.begin() as session:
         removed = purge_finished(session, utcnow() - timedelta(days=retention_days))
     log.info("purged %s outbox events finished over %s days ago", removed, retention_days)
     return removed

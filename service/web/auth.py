@@ -25,7 +25,8 @@ def require_moderator() -> None:
 
 
 def current_moderator() -> Moderator:
-    return g.moderator
+    moderator: Moderator = g.moderator  # set by require_moderator, which guards every route
+    return moderator
 
 
 def require_admin() -> None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import flask_babel
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request
+from flask import Blueprint, Response, g, redirect, render_template, request
 from flask_limiter import RateLimitExceeded
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as Redirect
 
+from service import app_state
 from service.comments.submission import submit_comment
-from service.config import LANGUAGES, Settings
+from service.config import LANGUAGES
 from service.db import request_session
 from service.errors import FieldError, InvalidFieldsError, KommenteraError
 from service.models import CommentStatus
@@ -21,7 +23,7 @@ from service.origins import safe_redirect_target, with_comment_anchor, with_rece
 from service.web import limits, metrics, receipts
 from service.web.messages import RESENDABLE, field_label, field_message, form_advice, title
 from service.web.problems import REJECTIONS, ProblemError, rejection
-from service.web.public import client_info, rules_config
+from service.web.public import client_info
 from service.web.urls import external_url, own_origin
 
 bp = Blueprint("form", __name__, template_folder="templates")
@@ -47,9 +49,8 @@ _HTTP_CODES = {
 
 def allowed_origins() -> list[str]:
     """KOMMENTERA_ALLOWED_ORIGINS plus Kommentera's own origin (the demo page lives there)."""
-    settings: Settings = current_app.extensions["kommentera.settings"]
     own = own_origin()
-    return [*settings.allowed_origins, *([own] if own else [])]
+    return [*app_state.settings().allowed_origins, *([own] if own else [])]
 
 
 def return_target() -> str | None:
@@ -86,12 +87,12 @@ def _page_language() -> dict[str, str]:
 
 @bp.post("/wp-comments-post.php")
 @bp.post("/comments/form")  # innermost, so url_for("form.submit") names this one
-def submit() -> Response:
+def submit() -> Redirect:
     signer = receipts.signer()
     signer.load()  # before the request takes SQLite's write lock (the key may need a write)
     form = _read_form()
     session = request_session()
-    comment = submit_comment(session, _domain_fields(form), client_info(), rules_config())
+    comment = submit_comment(session, _domain_fields(form), client_info(), app_state.rules())
     session.commit()
     metrics.record_verdict(comment.status)
     target = return_target() or external_url("form.thanks")

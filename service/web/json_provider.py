@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response
+from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.sansio.response import Response
 
 # Dates and dataclasses go to Flask's default() (HTTP dates, dataclasses.asdict), exactly as
 # with the stdlib encoder; orjson's own forms of them differ.
@@ -25,6 +26,10 @@ class OrjsonProvider(DefaultJSONProvider):
     ensure_ascii = False  # å stays å on the wire
     sort_keys = False
 
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        self._response_class = app.response_class
+
     def response(self, *args: Any, **kwargs: Any) -> Response:
         if self.compact is False or (self.compact is None and self._app.debug):
             return super().response(*args, **kwargs)  # indented for reading
@@ -35,4 +40,4 @@ class OrjsonProvider(DefaultJSONProvider):
             # What orjson refuses and the stdlib encodes (non-string keys, integers beyond
             # 64 bits), or what neither can, which then raises there as it always did.
             return super().response(*args, **kwargs)
-        return self._app.response_class(body, mimetype=self.mimetype)
+        return self._response_class(body, mimetype=self.mimetype)

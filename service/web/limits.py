@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from service.app_state import Slot
 from service.config import Settings
+from service.web import metrics
 from service.web.problems import problem
 
 log = logging.getLogger(__name__)
@@ -20,7 +22,7 @@ log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A Redis that accepts connections and never answers must not hold requests: redis-py waits
 # forever by default.
-REDIS_TIMEOUT_SECONDS = 1.0
+REDIS_TIMEOUT_SECONDS = 1
 
 
 class StorageOutage:
@@ -31,6 +33,10 @@ class StorageOutage:
         self.down = False
 
 
+_OUTAGE: Slot[StorageOutage] = Slot("kommentera.rate_limit_outage")
+_LIMITER: Slot[Limiter] = Slot("kommentera.limiter")
+
+
 def _count_storage_error(record: logging.LogRecord) -> bool:
     """A filter on Flask-Limiter's logger, which logs a traceback for every request it lets
     through while its storage is down: count each, warn once per outage, drop the record."""
@@ -38,8 +44,8 @@ def _count_storage_error(record: logging.LogRecord) -> bool:
     if error is None or isinstance(error, RateLimitExceeded) or not has_request_context():
         return True
     g.rate_limit_storage_failed = True
-    current_app.extensions["kommentera.metrics"].rate_limit_storage_errors.inc()
-    outage: StorageOutage = current_app.extensions["kommentera.rate_limit_outage"]
+    metrics.record_rate_limit_storage_error()
+    outage = _OUTAGE.get()
     if not outage.down:
         outage.down = True
         log.warning(
@@ -51,14 +57,14 @@ def _count_storage_error(record: logging.LogRecord) -> bool:
 
 def _note_recovery(response: Response) -> Response:
     """After each request: a write that the limiter checked without error ends an outage."""
-    outage: StorageOutage = current_app.extensions["kommentera.rate_limit_outage"]
+    outage = _OUTAGE.get()
     if outage.down and not _reads_are_free() and "rate_limit_storage_failed" not in g:
         outage.down = False
         log.warning("rate-limit storage answers again: limits are back on")
     return response
 
 
-def _storage_options(storage_uri: str) -> dict[str, float]:
+def _storage_options(storage_uri: str) -> dict[str, str | int]:
     if storage_uri.startswith("redis"):  # redis://, rediss://, redis+unix://
         return {
             "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
@@ -91,11 +97,11 @@ def init_app(app: Flask, settings: Settings) -> None:
         strategy="moving-window",
     )
     limiter.init_app(app)
-    app.extensions["kommentera.rate_limit_outage"] = StorageOutage()
+    _OUTAGE.put(app, StorageOutage())
     if _count_storage_error not in limiter.logger.filters:  # one logger for every app
         limiter.logger.addFilter(_count_storage_error)
     app.after_request(_note_recovery)
-    app.extensions["kommentera.limiter"] = limiter
+    _LIMITER.put(app, limiter)
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(_error: RateLimitExceeded) -> Response:
@@ -104,7 +110,6 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 def retry_after() -> dict[str, str]:
     """The Retry-After header for the limit this request just broke (JSON or HTML page)."""
-    limiter: Limiter = current_app.extensions["kommentera.limiter"]
-    current = limiter.current_limit
+    current = _LIMITER.get().current_limit
     wait = max(1, int(current.reset_at - time.time())) if current else 1
     return {"Retry-After": str(wait)}

@@ -96,11 +96,14 @@ RESENDABLE = {"invalid_fields", "flood", "rate_limited", "internal_error", "serv
 
 def form_advice(code: str, wait_seconds: int | None) -> str:
     if wait_seconds is not None:
-        return ngettext(
-            "Nothing you typed has been lost: wait %(num)d second, then send the form below again.",
-            "Nothing you typed has been lost: wait %(num)d seconds, then send the form below "
-            "again.",
-            wait_seconds,
+        return str(
+            ngettext(
+                "Nothing you typed has been lost: wait %(num)d second, then send the form below "
+                "again.",
+                "Nothing you typed has been lost: wait %(num)d seconds, then send the form below "
+                "again.",
+                wait_seconds,
+            )
         )
     return str(FORM_ADVICE.get(code, FORM_ADVICE["bad_request"]))
 
@@ -109,11 +112,13 @@ def _reply_levels(max_depth: int) -> str:
     # KOMMENTERA_MAX_DEPTH counts the top-level comment as level 1, so replies get one less.
     levels = max_depth - 1
     if levels < 1:
-        return gettext("Replies are not accepted here.")
-    return ngettext(
-        "Replies can be nested at most %(num)d level deep.",
-        "Replies can be nested at most %(num)d levels deep.",
-        levels,
+        return str(gettext("Replies are not accepted here."))
+    return str(
+        ngettext(
+            "Replies can be nested at most %(num)d level deep.",
+            "Replies can be nested at most %(num)d levels deep.",
+            levels,
+        )
     )
 
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -26,6 +26,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from service import app_state
+from service.app_state import Slot
 from service.config import Settings
 from service.db import create_db_engine, database
 from service.models import Comment
@@ -137,6 +139,9 @@ class Metrics:
         )
 
 
+_METRICS: Slot[Metrics] = Slot("kommentera.metrics")
+
+
 def method_label() -> str:
     return request.method if request.method in STANDARD_METHODS else OTHER_METHOD
 
@@ -152,7 +157,11 @@ def record_verdict(status: str) -> None:
 
 
 def record_untrusted_forwarded_for() -> None:
-    current_app.extensions["kommentera.metrics"].untrusted_forwarded_for.inc()
+    _METRICS.get().untrusted_forwarded_for.inc()
+
+
+def record_rate_limit_storage_error() -> None:
+    _METRICS.get().rate_limit_storage_errors.inc()
 
 
 def _verdict(response: Response) -> str | None:
@@ -169,7 +178,7 @@ def init_app(app: Flask) -> None:
     queue_depth = QueueDepthCollector(database(app).engine)
     if own_registry is not None:
         own_registry.register(queue_depth)
-    app.extensions["kommentera.metrics"] = metrics
+    _METRICS.put(app, metrics)
 
     def _record(response: Response) -> Response:
         rule, method = route(), method_label()
@@ -184,8 +193,8 @@ def init_app(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_record)
 
-    settings: Settings = app.extensions["kommentera.settings"]
-    if settings.metrics_port:  # served on that port (serve_on_own_port), not to the public
+    # With a metrics port they are served there (serve_on_own_port), not to the public.
+    if app_state.settings(app).metrics_port:
         return
 
     @app.get("/metrics")

@@ -16,7 +16,10 @@ SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 
 @cache
 def spec() -> dict[str, Any]:
-    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    if not isinstance(document, dict):
+        raise TypeError(f"{SPEC_PATH.name} is not a mapping")
+    return document
 
 
 @bp.get("/openapi.json")

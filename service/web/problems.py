@@ -125,7 +125,7 @@ def init_app(app: Flask) -> None:
         return problem(412, "version_conflict")
 
     @app.errorhandler(OperationalError)
-    def _database_down(error: OperationalError) -> Response:
+    def _database_down(error: DBAPIError) -> Response:
         log.error("database unavailable: %s", type(error.orig).__name__)
         return problem(
             503, "service_unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -149,6 +149,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         if isinstance(error, DBAPIError) and error.connection_invalidated:
-            return _database_down(error)  # type: ignore[arg-type]
+            return _database_down(error)
         log.exception("unhandled error (request %s)", g.get("request_id", "-"))
         return problem(500, "internal_error")

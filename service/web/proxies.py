@@ -12,13 +12,17 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from service.app_state import Slot
 from service.config import Settings
 from service.web import metrics
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +46,11 @@ class ValidForwardedAddress:
     """WSGI middleware run inside ProxyFix: keeps the forwarded address only if it is an
     IP address (normalized), else restores the peer's."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
         self.warned = False
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         peer = environ["werkzeug.proxy_fix.orig"]
         forwarded = environ.get("REMOTE_ADDR")
         address = client_address(forwarded)
@@ -74,11 +78,14 @@ class _UntrustedForwarding:
     warned = False
 
 
+_UNTRUSTED_FORWARDING: Slot[_UntrustedForwarding] = Slot("kommentera.proxies")
+
+
 def _notice_untrusted_forwarding() -> None:
     if "X-Forwarded-For" not in request.headers:
         return
     metrics.record_untrusted_forwarded_for()
-    state: _UntrustedForwarding = current_app.extensions["kommentera.proxies"]
+    state = _UNTRUSTED_FORWARDING.get()
     if not state.warned:
         state.warned = True
         log.warning(
@@ -90,11 +97,12 @@ def _notice_untrusted_forwarding() -> None:
 
 def init_app(app: Flask, settings: Settings) -> None:
     if settings.trusted_proxies:
+        # Flask's documented way to add WSGI middleware; mypy sees a method replaced.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             ValidForwardedAddress(app.wsgi_app),
             x_for=settings.trusted_proxies,
             x_proto=settings.trusted_proxies,
         )
     else:
-        app.extensions["kommentera.proxies"] = _UntrustedForwarding()
+        _UNTRUSTED_FORWARDING.put(app, _UntrustedForwarding())
         app.before_request(_notice_untrusted_forwarding)

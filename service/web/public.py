@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 
+from service import app_state
 from service.comments.queries import (
     MAX_COUNT_POSTS,
     approved_counts,
     public_comment,
     public_thread_page,
 )
-from service.comments.rules_config import RulesConfig
 from service.comments.submission import ClientInfo, submit_comment
 from service.comments.threads import public_state
 from service.comments.validation import validate_post_id
@@ -34,14 +34,10 @@ def client_info() -> ClientInfo:
     return ClientInfo(ip=request.remote_addr, user_agent=request.user_agent.string)
 
 
-def rules_config() -> RulesConfig:
-    return current_app.extensions["kommentera.rules"]
-
-
 @bp.post("/comments")
 def create_comment() -> tuple[Response, int, dict[str, str]]:
     session = request_session()
-    comment = submit_comment(session, json_object(), client_info(), rules_config())
+    comment = submit_comment(session, json_object(), client_info(), app_state.rules())
     session.commit()
     metrics.record_verdict(comment.status)
     status = 201 if comment.status is CommentStatus.APPROVED else 202

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
+from service.app_state import Slot
 from service.comments.receipts import ReceiptSigner
 from service.config import Settings
 from service.db import database
 
+_SIGNER: Slot[ReceiptSigner] = Slot("kommentera.receipts")
+
 
 def init_app(app: Flask, settings: Settings) -> None:
-    app.extensions["kommentera.receipts"] = ReceiptSigner(
-        settings.secret_key, database(app).writers
-    )
+    _SIGNER.put(app, ReceiptSigner(settings.secret_key, database(app).writers))
 
 
 def signer() -> ReceiptSigner:
-    return current_app.extensions["kommentera.receipts"]
+    return _SIGNER.get()

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from service.comments.queries import PublicRow
 from service.models import Comment, CommentStatus, ModerationEvent, NewComment
 
 
@@ -41,7 +42,7 @@ def public_comment(comment: Comment | NewComment | Row[Any]) -> dict[str, Any]:
     )
 
 
-def public_comments(rows: Iterable[Row[Any]]) -> list[dict[str, Any]]:
+def public_comments(rows: Iterable[PublicRow]) -> list[dict[str, Any]]:
     """Rows of queries.PUBLIC_COLUMNS, unpacked by position: looking their fields up by
     name cost two thirds of building a 200-comment page."""
     return [_public(*row) for row in rows]

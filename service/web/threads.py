@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
+from service import app_state
 from service.comments.threads import closes_at, set_closed
 from service.comments.validation import validate_post_id
 from service.db import request_session
@@ -17,7 +18,7 @@ bp.before_request(require_moderator)
 
 
 def _thread_state(thread: Thread) -> dict[str, object]:
-    days = current_app.extensions["kommentera.settings"].close_after_days
+    days = app_state.settings().close_after_days
     when = closes_at(thread, days)
     return {
         "post_id": thread.post_id,
@@ -39,7 +40,7 @@ def patch_thread() -> Response:
         post_id = validate_post_id(raw.get("post_id"))
     except InvalidFieldsError as error:
         raise InvalidFieldsError(error.errors + errors) from None
-    if errors:
+    if not isinstance(closed, bool):
         raise InvalidFieldsError(errors)
     session = request_session()
     thread = set_closed(session, post_id, closed)

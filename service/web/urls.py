@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 
-from service.config import Settings
+from service import app_state
 from service.origins import origin_of, parse_origin
 
 
 def _public_url() -> str:
-    settings: Settings = current_app.extensions["kommentera.settings"]
-    return settings.public_url
+    return app_state.settings().public_url
 
 
 def own_origin() -> str | None:

@@ -136,7 +136,7 @@ def test_two_moderators_changing_one_authors_comments_at_once_both_count(
     # On different posts: the second transaction must not wait for the thread's row first.
     ids = [submit(client, post_id=f"inlagg-{n}")["id"] for n in range(3)]
     writers = db.database(app).writers
-    with db.session_scope(writers) as session:  # the author's row exists before the race
+    with writers.begin() as session:  # the author's row exists before the race
         update_comment(session, ids[2], actor="setup", status=CommentStatus.SPAM)
 
     # The second transaction waits for the author's row.

@@ -119,12 +119,12 @@ def test_missing_or_unknown_tokens_get_401_with_a_bearer_challenge(
 
 
 def test_a_revoked_token_is_refused(app: Flask, client: FlaskClient) -> None:
-    with db.session_scope(db.database(app).writers) as session:
+    with db.database(app).writers.begin() as session:
         token = create_token(session, "tillfällig")
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get(QUEUE, headers=headers).status_code == 200
 
-    with db.session_scope(db.database(app).writers) as session:
+    with db.database(app).writers.begin() as session:
         revoke_token(session, "tillfällig")
 
     assert client.get(QUEUE, headers=headers).status_code == 401

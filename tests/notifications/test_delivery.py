@@ -28,7 +28,7 @@ def _events(session: Session) -> list[OutboxEvent]:
 
 
 def _make_due(app: Flask) -> None:
-    with db.session_scope(db.database(app).writers) as session:
+    with db.database(app).writers.begin() as session:
         session.execute(update(OutboxEvent).values(next_attempt_at=utcnow()))
 
 

@@ -65,7 +65,7 @@ def test_events_finished_before_the_cutoff_are_deleted_and_pending_ones_kept(
     )
     assert outbox_event_ids(session) >= {old_delivered, old_failed}
 
-    with db.session_scope(db.database(app).writers) as writer:
+    with db.database(app).writers.begin() as writer:
         removed = purge_finished(writer, now - 7 * DAY)
 
     assert removed == 2
@@ -76,7 +76,7 @@ def test_purging_logs_the_count_and_no_private_data(
     app: Flask, client: FlaskClient, session: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
     submit(client, email="hemlig@exempel.se")
-    with db.session_scope(db.database(app).writers) as writer:
+    with db.database(app).writers.begin() as writer:
         writer.execute(update(OutboxEvent).values(delivered_at=utcnow() - 8 * DAY))
 
     with caplog.at_level(logging.INFO, logger=worker.__name__):
@@ -120,7 +120,7 @@ def test_the_worker_purges_at_most_once_an_hour(
 
     with _running_worker(app, configured):
         _wait_until(lambda: _delivered(session, first))
-        with db.session_scope(db.database(app).writers) as writer:
+        with db.database(app).writers.begin() as writer:
             writer.execute(
                 update(OutboxEvent)
                 .where(OutboxEvent.id == first)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import fields
+
 import pytest
 
 from service.config import Settings
@@ -72,3 +75,44 @@ def test_the_cli_reports_a_bad_variable_and_exits_nonzero(tmp_path) -> None:
     assert result.returncode != 0
     assert "KOMMENTERA_PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+SECRETS = {
+    "database_url": "postgresql+psycopg://kommentera:db-Pa55word@db.internal:5432/kommentera",
+    "secret_key": "receipt-signing-key",
+    "rate_limit_storage": "redis://:redis-Pa55word@cache.internal:6379/0",
+    "webhook_url": "https://hooks.chat.example/services/T0/B0/webhook-token?key=query-token",
+    "webhook_secret": "webhook-hmac-key",
+    "smtp_password": "smtp-Pa55word",
+}
+
+
+@pytest.mark.parametrize("show", [repr, str])
+def test_repr_hides_secrets_but_shows_where_things_are(show) -> None:
+    shown = show(Settings(**SECRETS))
+    for secret in ("db-Pa55word", "receipt-signing-key", "redis-Pa55word", "webhook-token"):
+        assert secret not in shown
+    for secret in ("query-token", "webhook-hmac-key", "smtp-Pa55word"):
+        assert secret not in shown
+    assert "database_url='postgresql+psycopg://kommentera:***@db.internal:5432/kommentera'" in shown
+    assert "rate_limit_storage='redis://:***@cache.internal:6379/0'" in shown
+    assert "webhook_url='https://hooks.chat.example/***'" in shown
+    assert "secret_key='***'" in shown
+    assert "smtp_password='***'" in shown
+
+
+def test_repr_says_whether_a_secret_is_set_and_shows_urls_without_one_as_they_are() -> None:
+    shown = repr(Settings(database_url="sqlite:////srv/k.db", webhook_url="https://h.example"))
+    assert "secret_key=None" in shown
+    assert "smtp_password=''" in shown
+    assert "database_url='sqlite:////srv/k.db'" in shown
+    assert "webhook_url='https://h.example/'" in shown
+    assert "rate_limit_storage='memory://'" in shown
+
+
+def test_every_secret_looking_setting_is_hidden_in_repr() -> None:
+    """A new KOMMENTERA_*_SECRET, _PASSWORD, _TOKEN or _KEY cannot be added shown in clear."""
+    names = [f.name for f in fields(Settings) if re.search("secret|password|token|key", f.name)]
+    assert len(names) >= 3
+    shown = repr(Settings(**dict.fromkeys(names, "sentinel-value")))
+    assert "sentinel-value" not in shown

@@ -1,4 +1,5 @@
-"""The architecture holds: the domain never imports Flask, only the sanitizer imports bleach."""
+"""The architecture holds: the domain (comments, notifications) never imports Flask, only the
+sanitizer imports bleach."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 DOMAIN_MODULES = [
-    "service.comments." + path.stem
-    for path in sorted((SERVICE / "comments").glob("*.py"))
+    f"service.{package}.{path.stem}"
+    for package in ("comments", "notifications")
+    for path in sorted((SERVICE / package).glob("*.py"))
     if path.stem != "__init__"
 ] + ["service.errors", "service.moderators", "service.models", "service.config"]
 
@@ -29,3 +31,13 @@ def test_only_the_sanitizer_imports_bleach() -> None:
         if "import bleach" in path.read_text() or "from bleach" in path.read_text()
     )
     assert importers == ["comments/sanitize.py"]
+
+
+def test_only_app_state_reads_or_writes_app_extensions() -> None:
+    """Everything the app keeps goes through a typed Slot, never a string key elsewhere."""
+    users = sorted(
+        str(path.relative_to(SERVICE))
+        for path in SERVICE.rglob("*.py")
+        if ".extensions[" in path.read_text()
+    )
+    assert users == ["app_state.py"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,6 +48,15 @@ def test_the_defaults_follow_wordpress_and_review_everything() -> None:
     assert Settings().trusted_proxies == 0
     decision = evaluate(draft(), facts(), config)
     assert (decision.status, decision.reasons) == (CommentStatus.PENDING, [rules.REVIEW_REASON])
+
+
+def test_each_rule_setting_is_a_kommentera_variable_defaulting_as_it_does() -> None:
+    settings_defaults = {f.name: getattr(Settings(), f.name) for f in fields(Settings)}
+    for rule in fields(RulesConfig):
+        default = settings_defaults[rule.name]
+        if rule.name == "blocked_ips":
+            default = tuple(ipaddress.ip_network(ip) for ip in default)
+        assert getattr(RulesConfig(), rule.name) == default
 
 
 def test_a_closed_thread_rejects_and_age_closes_only_when_configured() -> None:
