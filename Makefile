@@ -33,9 +33,16 @@ APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-re
 
 # The browser tests drive Debian's Chromium (never a downloaded one); nginx -t checks the
 # proxy configuration docs/deploy.md gives (installed, never started).
-test-tools:
+# axe-core (npm, locked) is injected into Chromium by the accessibility tests.
+AXE := tests/support/axe/node_modules/axe-core/axe.min.js
+
+test-tools: $(AXE)
 	test -x /usr/bin/chromium -a -x /usr/sbin/nginx || \
 		(apt-get update && $(APT_INSTALL) chromium nginx-light)
+
+$(AXE): tests/support/axe/package-lock.json
+	npm ci --prefix tests/support/axe --no-audit --no-fund
+	touch $@
 
 # After changing a user-facing message: re-extract, update the catalogs, translate, compile.
 translations: $(STAMP)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -84,6 +84,16 @@ def _public_url(raw: str) -> str:
     if origin_of(url) is None or "?" in url or "#" in url:
         raise ValueError("not an http(s) URL like https://kommentarer.exempel.se")
     return url
+
+
+def _post_url_template(raw: str) -> str:
+    """An absolute http(s) URL with one `{post_id}` placeholder, e.g. the blog's
+    https://blogg.exempel.se/?p={post_id}."""
+    if raw.count("{post_id}") != 1 or origin_of(raw.replace("{post_id}", "x")) is None:
+        raise ValueError(
+            "not an http(s) URL with {post_id} in it, like https://blogg.exempel.se/?p={post_id}"
+        )
+    return raw
 
 
 def _frame_ancestors(raw: str) -> tuple[str, ...]:
@@ -249,6 +259,14 @@ class Settings:
         default="",
         metadata=_setting(
             "PUBLIC_URL", _public_url, "Kommentera's own URL: its origin and links' base"
+        ),
+    )
+    post_url_template: str = field(
+        default="",
+        metadata=_setting(
+            "POST_URL_TEMPLATE",
+            _post_url_template,
+            "the blog's address of a post, with {post_id} standing for the thread's post id",
         ),
     )
     default_language: str = field(
@@ -446,6 +464,13 @@ class Settings:
             "METRICS_PORT", _port_or_off, "serve /metrics on this port only (0 = on the public one)"
         ),
     )
+
+    def post_url(self, post_id: str) -> str | None:
+        """The blog's address of a post through KOMMENTERA_POST_URL_TEMPLATE, or None when
+        it is not set. The id is percent-encoded, so it cannot add a path, query or host."""
+        if not self.post_url_template:
+            return None
+        return self.post_url_template.replace("{post_id}", quote(post_id, safe=""))
 
     def __repr__(self) -> str:
         shown = (f"{f.name}={f.metadata['shown'](getattr(self, f.name))}" for f in fields(self))

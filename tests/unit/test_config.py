@@ -116,3 +116,26 @@ def test_every_secret_looking_setting_is_hidden_in_repr() -> None:
     assert len(names) >= 3
     shown = repr(Settings(**dict.fromkeys(names, "sentinel-value")))
     assert "sentinel-value" not in shown
+
+
+def test_post_url_fills_in_the_post_id_percent_encoded() -> None:
+    settings = Settings.from_env(
+        {"KOMMENTERA_POST_URL_TEMPLATE": "https://blogg.exempel.se/?p={post_id}"}
+    )
+    assert settings.post_url("42") == "https://blogg.exempel.se/?p=42"
+    assert settings.post_url("a/../b?c#d") == "https://blogg.exempel.se/?p=a%2F..%2Fb%3Fc%23d"
+    assert Settings().post_url("42") is None
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "https://blogg.exempel.se/",
+        "/?p={post_id}",
+        "javascript:{post_id}",
+        "https://x/{post_id}/{post_id}",
+    ],
+)
+def test_post_url_template_must_be_an_http_url_with_one_placeholder(template: str) -> None:
+    with pytest.raises(ConfigError, match="KOMMENTERA_POST_URL_TEMPLATE"):
+        Settings.from_env({"KOMMENTERA_POST_URL_TEMPLATE": template})
